@@ -1,0 +1,251 @@
+r"""Test functions :math:`J(\theta)` with analytic gradients.
+
+Each objective is vectorised over leading axes: ``value(theta)`` takes
+``theta`` of shape ``(..., d)`` and returns shape ``(...)``; ``grad(theta)``
+returns shape ``(..., d)``. Each knows its minimiser(s), a plotting window and a
+start point that shows its difficulty.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["Objective", "Quadratic", "Rosenbrock", "Beale", "Saddle", "StyblinskiTang",
+           "OBJECTIVES", "get"]
+
+
+@dataclass(frozen=True)
+class Objective:
+    """Base of the test functions.
+
+    Attributes
+    ----------
+    name : str
+        Short name used in menus and figure titles.
+    window : tuple
+        ``((x_min, x_max), (y_min, y_max))`` for contour plots.
+    start : tuple
+        A start point that shows the function's difficulty.
+    """
+
+    name: str = field(init=False, default="")
+    window: tuple = field(init=False, default=((-1.0, 1.0), (-1.0, 1.0)))
+    start: tuple = field(init=False, default=(0.0, 0.0))
+
+    def value(self, theta):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def grad(self, theta):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def minima(self):
+        """Minimisers as an array of shape ``(k, d)``; ``k = 0`` when unbounded below."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    @property
+    def min_value(self):
+        """Value at the best minimiser (``-inf`` when unbounded below)."""
+        m = self.minima
+        return float(np.min(self.value(m))) if len(m) else -np.inf
+
+    def __call__(self, theta):
+        return self.value(theta)
+
+
+def _pair(gx, gy, theta):
+    """Stack two partial derivatives into an array of ``theta``'s shape (faster than np.stack)."""
+    out = np.empty(theta.shape)
+    out[..., 0] = gx
+    out[..., 1] = gy
+    return out
+
+
+def _xy(theta):
+    theta = np.asarray(theta, dtype=np.float64)
+    if theta.shape[-1:] != (2,):
+        raise ValueError(f"Invalid theta shape: {theta.shape} (last axis must have length 2)")
+    return theta[..., 0], theta[..., 1]
+
+
+@dataclass(frozen=True)
+class Quadratic(Objective):
+    r"""A quadratic bowl with curvatures ``a`` along the axes: a ravine when they differ.
+
+    .. math:: J(\theta) = \tfrac12 \sum_i a_i \theta_i^2
+
+    The default, ``a = (0.1, 2.0)``, curves twenty times more steeply in
+    :math:`\theta_2` than in :math:`\theta_1`: the ravine of the text's Images 2 and 3.
+    """
+
+    a: tuple = (0.1, 2.0)
+
+    def __post_init__(self):
+        a = np.asarray(self.a, dtype=np.float64)
+        if a.ndim != 1 or not np.all(np.isfinite(a) & (a > 0)):
+            raise ValueError(f"Invalid a: {self.a!r} (must be a sequence of finite numbers > 0)")
+        object.__setattr__(self, "name", "ravine")
+        object.__setattr__(self, "window", ((-10.0, 2.0), (-3.0, 3.0)))
+        object.__setattr__(self, "start", (-9.0, 2.0) + (0.0,) * (len(a) - 2))
+
+    def value(self, theta):
+        theta = np.asarray(theta, dtype=np.float64)
+        return 0.5 * np.sum(np.asarray(self.a) * theta**2, axis=-1)
+
+    def grad(self, theta):
+        return np.asarray(self.a) * np.asarray(theta, dtype=np.float64)
+
+    @property
+    def minima(self):
+        return np.zeros((1, len(self.a)))
+
+
+@dataclass(frozen=True)
+class Rosenbrock(Objective):
+    r"""Rosenbrock's banana valley.
+
+    .. math:: J(x, y) = (a - x)^2 + b (y - x^2)^2,
+
+    minimised at :math:`(a, a^2)`.
+    """
+
+    a: float = 1.0
+    b: float = 100.0
+
+    def __post_init__(self):
+        object.__setattr__(self, "name", "rosenbrock")
+        object.__setattr__(self, "window", ((-2.0, 2.0), (-1.0, 3.0)))
+        object.__setattr__(self, "start", (-1.5, 2.0))
+
+    def value(self, theta):
+        x, y = _xy(theta)
+        return (self.a - x) ** 2 + self.b * (y - x**2) ** 2
+
+    def grad(self, theta):
+        x, y = _xy(theta)
+        r = y - x**2
+        return _pair(-2 * (self.a - x) - 4 * self.b * x * r, 2 * self.b * r, np.asarray(theta))
+
+    @property
+    def minima(self):
+        return np.array([[self.a, self.a**2]])
+
+
+# Beale's three terms are c_k - x + x y^k with these constants.
+_BEALE_C = (1.5, 2.25, 2.625)
+
+
+@dataclass(frozen=True)
+class Beale(Objective):
+    r"""Beale's function, the surface of the text's Image 5.
+
+    .. math:: J(x, y) = (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2,
+
+    minimised at :math:`(3, 0.5)`.
+    """
+
+    def __post_init__(self):
+        object.__setattr__(self, "name", "beale")
+        object.__setattr__(self, "window", ((-4.5, 4.5), (-4.5, 4.5)))
+        object.__setattr__(self, "start", (1.0, 1.5))
+
+    def value(self, theta):
+        x, y = _xy(theta)
+        return sum((c - x + x * y ** (k + 1)) ** 2 for k, c in enumerate(_BEALE_C))
+
+    def grad(self, theta):
+        x, y = _xy(theta)
+        gx = gy = 0.0
+        for k, c in enumerate(_BEALE_C):
+            p = k + 1
+            r = c - x + x * y**p
+            gx = gx + 2 * r * (y**p - 1)
+            gy = gy + 2 * r * p * x * y ** (p - 1)
+        return _pair(gx, gy, np.asarray(theta))
+
+    @property
+    def minima(self):
+        return np.array([[3.0, 0.5]])
+
+
+@dataclass(frozen=True)
+class Saddle(Objective):
+    r"""The saddle of the text's Image 6.
+
+    .. math:: J(x, y) = x^2 - y^2
+
+    The origin is a saddle point: :math:`x` slopes up, :math:`y` slopes down, and
+    the gradient vanishes there. The function is unbounded below, so it has no
+    minimiser. The start point sits a hair off the ridge :math:`y = 0`.
+    """
+
+    def __post_init__(self):
+        object.__setattr__(self, "name", "saddle")
+        object.__setattr__(self, "window", ((-1.5, 1.5), (-1.5, 1.5)))
+        object.__setattr__(self, "start", (1.0, 1e-3))
+
+    def value(self, theta):
+        x, y = _xy(theta)
+        return x**2 - y**2
+
+    def grad(self, theta):
+        x, y = _xy(theta)
+        return _pair(2 * x, -2 * y, np.asarray(theta))
+
+    @property
+    def minima(self):
+        return np.empty((0, 2))
+
+    @property
+    def saddle_points(self):
+        """The stationary points that are not minima."""
+        return np.zeros((1, 2))
+
+
+# Stationary points of x^4 - 16x^2 + 5x per coordinate: the two minima, global first.
+_ST_ROOTS = np.sort(np.roots([4.0, 0.0, -32.0, 5.0]).real)[[0, 2]]
+
+
+@dataclass(frozen=True)
+class StyblinskiTang(Objective):
+    r"""Styblinski–Tang in two dimensions: four local minima, one of them global.
+
+    .. math:: J(x, y) = \tfrac12 \left[(x^4 - 16x^2 + 5x) + (y^4 - 16y^2 + 5y)\right]
+
+    Each coordinate has a deep minimum at :math:`\approx -2.9035` and a shallower
+    one at :math:`\approx 2.7468` (roots of :math:`4s^3 - 32s + 5 = 0`), so the four
+    combinations are local minima and :math:`(-2.9035, -2.9035)` is the global one.
+    """
+
+    def __post_init__(self):
+        object.__setattr__(self, "name", "styblinski-tang")
+        object.__setattr__(self, "window", ((-5.0, 5.0), (-5.0, 5.0)))
+        object.__setattr__(self, "start", (0.5, 0.5))
+
+    def value(self, theta):
+        theta = np.asarray(theta, dtype=np.float64)
+        _xy(theta)
+        return 0.5 * np.sum(theta**4 - 16 * theta**2 + 5 * theta, axis=-1)
+
+    def grad(self, theta):
+        theta = np.asarray(theta, dtype=np.float64)
+        _xy(theta)
+        return 0.5 * (4 * theta**3 - 32 * theta + 5)
+
+    @property
+    def minima(self):
+        """The four local minima, the global one first."""
+        g, l = _ST_ROOTS
+        return np.array([[g, g], [g, l], [l, g], [l, l]])
+
+
+#: One instance of each objective, by name.
+OBJECTIVES = {o.name: o for o in (Quadratic(), Rosenbrock(), Beale(), Saddle(), StyblinskiTang())}
+
+
+def get(name):
+    """The objective called ``name`` (one of :data:`OBJECTIVES`)."""
+    if name not in OBJECTIVES:
+        raise ValueError(f"Invalid objective: {name!r} (must be one of {', '.join(OBJECTIVES)})")
+    return OBJECTIVES[name]

@@ -1,0 +1,366 @@
+r"""The ten update rules of Ruder's overview, each exactly as the text writes it.
+
+Every rule is a small class over :class:`Optimizer`. The contract:
+
+* hyperparameters are keyword arguments named after the text's symbols
+  (``lr`` is :math:`\eta`, ``gamma`` is :math:`\gamma`, ``beta1``/``beta2`` are
+  :math:`\beta_1, \beta_2`, ``eps`` is :math:`\epsilon`), defaulting to the text's
+  suggested values, validated at construction and kept as public attributes (a
+  schedule may change ``lr`` between steps);
+* ``step(theta, grad_fn)`` returns the next :math:`\theta`, where ``grad_fn(theta)``
+  returns :math:`\nabla_\theta J` at any point (NAG evaluates it at the look-ahead point);
+* hyperparameters may be arrays that broadcast against :math:`\theta`: with
+  ``theta`` of shape ``(n, d)`` and ``lr`` of shape ``(n, 1)`` one call advances n
+  optimizers at once;
+* the state carries the text's names (``t``, ``v``, ``G``, ``Eg2``, ``Edtheta2``,
+  ``m``, ``u``, ``vhat``) and is visible in :attr:`Optimizer.state`;
+  ``state_dict()`` / ``load_state_dict()`` resume a run bit for bit, ``reset()``
+  starts over.
+
+This module knows numpy and nothing else of the course.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = [
+    "Optimizer", "SGD", "Momentum", "NAG", "Adagrad", "Adadelta", "RMSprop",
+    "Adam", "AdaMax", "Nadam", "AMSGrad", "RULES", "make",
+]
+
+# Allowed range of each hyperparameter: (test, text for the error message).
+_RANGES = {
+    "lr": (lambda a: np.all(a > 0), "must be a finite number > 0"),
+    "gamma": (lambda a: np.all((a >= 0) & (a < 1)), "must be a finite number in [0, 1)"),
+    "beta1": (lambda a: np.all((a >= 0) & (a < 1)), "must be a finite number in [0, 1)"),
+    "beta2": (lambda a: np.all((a >= 0) & (a < 1)), "must be a finite number in [0, 1)"),
+    "eps": (lambda a: np.all(a >= 0), "must be a finite number >= 0"),
+}
+
+
+def _validated(name, value):
+    """Return ``value`` as a float or float array, or raise ``ValueError`` naming it."""
+    test, allowed = _RANGES[name]
+    bad = ValueError(f"Invalid {name}: {value!r} ({allowed})")
+    if isinstance(value, (bool, np.bool_, str, bytes)):
+        raise bad
+    if isinstance(value, numbers.Real):
+        arr = np.float64(value)
+    else:
+        try:
+            arr = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise bad from None
+        if arr.dtype.kind == "b" or arr.size == 0:
+            raise bad
+    if not (np.all(np.isfinite(arr)) and test(arr)):
+        raise bad
+    return float(arr) if arr.ndim == 0 else arr
+
+
+class Optimizer:
+    """Base class: hyperparameter validation, state bookkeeping, (de)serialisation.
+
+    Subclasses set :attr:`defaults` (hyperparameter name -> the text's value),
+    :attr:`state_names` (the text's names of the per-parameter state, all
+    starting at zero) and implement :meth:`_update`.
+    """
+
+    defaults: dict = {}
+    state_names: tuple = ()
+
+    def __init__(self, **hyperparams):
+        unknown = set(hyperparams) - set(self.defaults)
+        if unknown:
+            allowed = ", ".join(self.defaults) or "none"
+            raise ValueError(
+                f"Invalid hyperparameter(s) for {type(self).__name__}: "
+                f"{', '.join(sorted(unknown))} (allowed: {allowed})"
+            )
+        for name, default in self.defaults.items():
+            setattr(self, name, hyperparams.get(name, default))
+        self.reset()
+
+    def __setattr__(self, name, value):
+        # Hyperparameters are validated however they are set, so a schedule
+        # that sets ``opt.lr = -1`` fails as early as the constructor would.
+        if name in type(self).defaults:
+            value = _validated(name, value)
+        object.__setattr__(self, name, value)
+
+    @property
+    def hyperparams(self):
+        """The hyperparameters, name -> value."""
+        return {name: getattr(self, name) for name in self.defaults}
+
+    def reset(self):
+        """Forget the state: the next step is step t = 1 again."""
+        self.state = {"t": 0, **{name: None for name in self.state_names}}
+
+    def step(self, theta, grad_fn):
+        r"""Advance one step of the rule and return the new :math:`\theta`.
+
+        Parameters
+        ----------
+        theta : array_like, shape (..., d)
+            Current parameters.
+        grad_fn : callable
+            ``grad_fn(theta)`` returns :math:`\nabla_\theta J(\theta)`.
+        """
+        theta = np.asarray(theta, dtype=np.float64)
+        if self.state["t"] == 0:
+            shape = np.broadcast_shapes(theta.shape, *(np.shape(h) for h in self.hyperparams.values()))
+            for name in self.state_names:
+                self.state[name] = np.zeros(shape)
+        self.state["t"] += 1
+        return self._update(theta, grad_fn, self.state)
+
+    def _update(self, theta, grad_fn, s):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def state_dict(self):
+        """A deep copy of hyperparameters and state, enough to resume bit for bit."""
+        copy = lambda x: x.copy() if isinstance(x, np.ndarray) else x
+        return {
+            "hyperparams": {k: copy(v) for k, v in self.hyperparams.items()},
+            "state": {k: copy(v) for k, v in self.state.items()},
+        }
+
+    def load_state_dict(self, state_dict):
+        """Restore what :meth:`state_dict` returned."""
+        expected = {"t", *self.state_names}
+        if set(state_dict["state"]) != expected:
+            raise ValueError(
+                f"Invalid state_dict for {type(self).__name__}: state keys "
+                f"{sorted(state_dict['state'])} (expected {sorted(expected)})"
+            )
+        for name, value in state_dict["hyperparams"].items():
+            if name not in self.defaults:
+                raise ValueError(f"Invalid hyperparameter in state_dict: {name}")
+            setattr(self, name, value)
+        self.state = {k: (v.copy() if isinstance(v, np.ndarray) else v)
+                      for k, v in state_dict["state"].items()}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparams.items())
+        return f"{type(self).__name__}({args})"
+
+
+class SGD(Optimizer):
+    r"""Vanilla (stochastic) gradient descent.
+
+    .. math:: \theta = \theta - \eta \cdot \nabla_\theta J(\theta)
+
+    The text gives no default :math:`\eta`; 0.01 is the common one.
+    """
+
+    defaults = {"lr": 0.01}
+
+    def _update(self, theta, grad_fn, s):
+        return theta - self.lr * grad_fn(theta)
+
+
+class Momentum(SGD):
+    r"""SGD with momentum (Qian, 1999).
+
+    .. math::
+        v_t = \gamma v_{t-1} + \eta \nabla_\theta J(\theta), \qquad
+        \theta = \theta - v_t
+    """
+
+    defaults = {"lr": 0.01, "gamma": 0.9}
+    state_names = ("v",)
+
+    def _update(self, theta, grad_fn, s):
+        s["v"] = self.gamma * s["v"] + self.lr * grad_fn(theta)
+        return theta - s["v"]
+
+
+class NAG(Momentum):
+    r"""Nesterov accelerated gradient: the gradient is taken at the look-ahead point.
+
+    .. math::
+        v_t = \gamma v_{t-1} + \eta \nabla_\theta J(\theta - \gamma v_{t-1}), \qquad
+        \theta = \theta - v_t
+    """
+
+    def _update(self, theta, grad_fn, s):
+        s["v"] = self.gamma * s["v"] + self.lr * grad_fn(theta - self.gamma * s["v"])
+        return theta - s["v"]
+
+
+class Adagrad(Optimizer):
+    r"""Adagrad (Duchi et al., 2011): per-parameter rates from the sum of squared gradients.
+
+    .. math::
+        G_t = G_{t-1} + g_t \odot g_t, \qquad
+        \theta_{t+1} = \theta_t - \frac{\eta}{\sqrt{G_t + \epsilon}} \odot g_t
+
+    :math:`G_t` holds the diagonal of the text's matrix :math:`G_t`.
+    """
+
+    defaults = {"lr": 0.01, "eps": 1e-8}
+    state_names = ("G",)
+
+    def _update(self, theta, grad_fn, s):
+        g = grad_fn(theta)
+        s["G"] = s["G"] + g * g
+        return theta - self.lr / np.sqrt(s["G"] + self.eps) * g
+
+
+class Adadelta(Optimizer):
+    r"""Adadelta (Zeiler, 2012): no learning rate, units matched by :math:`RMS[\Delta\theta]`.
+
+    .. math::
+        E[g^2]_t &= \gamma E[g^2]_{t-1} + (1 - \gamma) g_t^2 \\
+        \Delta\theta_t &= -\frac{RMS[\Delta\theta]_{t-1}}{RMS[g]_t} g_t,
+        \quad RMS[x]_t = \sqrt{E[x^2]_t + \epsilon} \\
+        E[\Delta\theta^2]_t &= \gamma E[\Delta\theta^2]_{t-1} + (1 - \gamma)\Delta\theta_t^2 \\
+        \theta_{t+1} &= \theta_t + \Delta\theta_t
+
+    The text sets :math:`\gamma` around 0.9 and gives no :math:`\epsilon`; 1e-6 is
+    Zeiler's value.
+    """
+
+    defaults = {"gamma": 0.9, "eps": 1e-6}
+    state_names = ("Eg2", "Edtheta2")
+
+    def _update(self, theta, grad_fn, s):
+        g = grad_fn(theta)
+        s["Eg2"] = self.gamma * s["Eg2"] + (1 - self.gamma) * g**2
+        delta = -np.sqrt(s["Edtheta2"] + self.eps) / np.sqrt(s["Eg2"] + self.eps) * g
+        s["Edtheta2"] = self.gamma * s["Edtheta2"] + (1 - self.gamma) * delta**2
+        return theta + delta
+
+
+class RMSprop(Optimizer):
+    r"""RMSprop (Hinton, lecture 6e): Adadelta's first update vector.
+
+    .. math::
+        E[g^2]_t = \gamma E[g^2]_{t-1} + (1 - \gamma) g_t^2, \qquad
+        \theta_{t+1} = \theta_t - \frac{\eta}{\sqrt{E[g^2]_t + \epsilon}} g_t
+
+    The text writes :math:`\gamma = 0.9` into the equation and suggests :math:`\eta = 0.001`.
+    """
+
+    defaults = {"lr": 0.001, "gamma": 0.9, "eps": 1e-8}
+    state_names = ("Eg2",)
+
+    def _update(self, theta, grad_fn, s):
+        g = grad_fn(theta)
+        s["Eg2"] = self.gamma * s["Eg2"] + (1 - self.gamma) * g**2
+        return theta - self.lr / np.sqrt(s["Eg2"] + self.eps) * g
+
+
+class Adam(Optimizer):
+    r"""Adam (Kingma & Ba, 2015): bias-corrected first and second moments.
+
+    .. math::
+        m_t &= \beta_1 m_{t-1} + (1 - \beta_1) g_t, \qquad
+        v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\
+        \hat m_t &= \frac{m_t}{1 - \beta_1^t}, \qquad
+        \hat v_t = \frac{v_t}{1 - \beta_2^t} \\
+        \theta_{t+1} &= \theta_t - \frac{\eta}{\sqrt{\hat v_t} + \epsilon} \hat m_t
+    """
+
+    defaults = {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
+    state_names = ("m", "v")
+
+    def _moments(self, g, s):
+        """Update m and v in place and return the bias-corrected m̂_t, v̂_t."""
+        t = s["t"]
+        s["m"] = self.beta1 * s["m"] + (1 - self.beta1) * g
+        s["v"] = self.beta2 * s["v"] + (1 - self.beta2) * g**2
+        return s["m"] / (1 - self.beta1**t), s["v"] / (1 - self.beta2**t)
+
+    def _update(self, theta, grad_fn, s):
+        m_hat, v_hat = self._moments(grad_fn(theta), s)
+        return theta - self.lr / (np.sqrt(v_hat) + self.eps) * m_hat
+
+
+class AdaMax(Optimizer):
+    r"""AdaMax (Kingma & Ba, 2015): Adam with the :math:`\ell_\infty` norm.
+
+    .. math::
+        m_t &= \beta_1 m_{t-1} + (1 - \beta_1) g_t, \qquad
+        \hat m_t = \frac{m_t}{1 - \beta_1^t} \\
+        u_t &= \max(\beta_2 \cdot u_{t-1}, |g_t|) \\
+        \theta_{t+1} &= \theta_t - \frac{\eta}{u_t} \hat m_t
+
+    The text has no :math:`\epsilon` here, so none is added. :math:`u_t = 0` only
+    where every gradient so far was exactly zero, and there :math:`\hat m_t = 0`
+    too; the step :math:`0/0` is taken as 0 (the coordinate stays where it is),
+    so a zero gradient at the start cannot divide by zero.
+    """
+
+    defaults = {"lr": 0.002, "beta1": 0.9, "beta2": 0.999}
+    state_names = ("m", "u")
+
+    def _update(self, theta, grad_fn, s):
+        g = grad_fn(theta)
+        s["m"] = self.beta1 * s["m"] + (1 - self.beta1) * g
+        m_hat = s["m"] / (1 - self.beta1 ** s["t"])
+        s["u"] = np.maximum(self.beta2 * s["u"], np.abs(g))
+        step = np.divide(m_hat, s["u"], out=np.zeros(np.broadcast(m_hat, s["u"]).shape),
+                         where=s["u"] != 0)
+        return theta - self.lr * step
+
+
+class Nadam(Adam):
+    r"""Nadam (Dozat, 2016), the text's final update rule.
+
+    .. math::
+        \theta_{t+1} = \theta_t - \frac{\eta}{\sqrt{\hat v_t} + \epsilon}
+        \left(\beta_1 \hat m_t + \frac{(1 - \beta_1) g_t}{1 - \beta_1^t}\right)
+
+    with :math:`m_t, v_t, \hat m_t, \hat v_t` as in Adam. The text gives no default
+    :math:`\eta`; 0.002 is Dozat's.
+    """
+
+    defaults = {"lr": 0.002, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
+
+    def _update(self, theta, grad_fn, s):
+        g = grad_fn(theta)
+        m_hat, v_hat = self._moments(g, s)
+        nesterov = self.beta1 * m_hat + (1 - self.beta1) * g / (1 - self.beta1 ** s["t"])
+        return theta - self.lr / (np.sqrt(v_hat) + self.eps) * nesterov
+
+
+class AMSGrad(Optimizer):
+    r"""AMSGrad (Reddi et al., 2018), without bias correction, as the text writes it.
+
+    .. math::
+        m_t &= \beta_1 m_{t-1} + (1 - \beta_1) g_t \\
+        v_t &= \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\
+        \hat v_t &= \max(\hat v_{t-1}, v_t) \\
+        \theta_{t+1} &= \theta_t - \frac{\eta}{\sqrt{\hat v_t} + \epsilon} m_t
+    """
+
+    defaults = {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
+    state_names = ("m", "v", "vhat")
+
+    def _update(self, theta, grad_fn, s):
+        g = grad_fn(theta)
+        s["m"] = self.beta1 * s["m"] + (1 - self.beta1) * g
+        s["v"] = self.beta2 * s["v"] + (1 - self.beta2) * g**2
+        s["vhat"] = np.maximum(s["vhat"], s["v"])
+        return theta - self.lr / (np.sqrt(s["vhat"]) + self.eps) * s["m"]
+
+
+#: The ten rules in the text's order, by name.
+RULES = {cls.__name__: cls for cls in
+         (SGD, Momentum, NAG, Adagrad, Adadelta, RMSprop, Adam, AdaMax, Nadam, AMSGrad)}
+
+
+def make(name, **hyperparams):
+    """Build the rule called ``name`` (e.g. ``"Adam"``), ignoring hyperparameters it lacks.
+
+    Handy for comparisons where one dictionary of settings serves every rule
+    (Adadelta has no ``lr``, SGD no ``gamma``).
+    """
+    if name not in RULES:
+        raise ValueError(f"Invalid rule: {name!r} (must be one of {', '.join(RULES)})")
+    cls = RULES[name]
+    return cls(**{k: v for k, v in hyperparams.items() if k in cls.defaults})

@@ -1,0 +1,301 @@
+"""The ten update rules against the text's equations, their contract and their laws."""
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import gdcourse.optimizers as O
+from gdcourse.objectives import Quadratic, Rosenbrock
+from gdcourse.run import run, run_grid
+
+ALL = list(O.RULES)
+
+# J(θ) = ½ Σ a_i θ_i², ∇J = a ⊙ θ: a gradient that changes with θ, so NAG's look-ahead matters.
+A = np.array([0.5, 2.0])
+THETA0 = np.array([1.0, -2.0])
+
+
+def grad(theta):
+    return A * theta
+
+
+def by_hand(rule, steps, **hp):
+    """The text's equations for one coordinate at a time, in plain floats (no numpy)."""
+    out = []
+    for a, th in zip(A.tolist(), THETA0.tolist()):
+        g_of = lambda x: a * x
+        v = G = Eg2 = Ed2 = m = u = vhat = 0.0
+        path = []
+        for t in range(1, steps + 1):
+            if rule == "SGD":
+                th = th - hp["lr"] * g_of(th)
+            elif rule == "Momentum":
+                v = hp["gamma"] * v + hp["lr"] * g_of(th)
+                th = th - v
+            elif rule == "NAG":
+                v = hp["gamma"] * v + hp["lr"] * g_of(th - hp["gamma"] * v)
+                th = th - v
+            elif rule == "Adagrad":
+                g = g_of(th)
+                G = G + g * g
+                th = th - hp["lr"] / math.sqrt(G + hp["eps"]) * g
+            elif rule == "Adadelta":
+                g = g_of(th)
+                Eg2 = hp["gamma"] * Eg2 + (1 - hp["gamma"]) * g * g
+                d = -math.sqrt(Ed2 + hp["eps"]) / math.sqrt(Eg2 + hp["eps"]) * g
+                Ed2 = hp["gamma"] * Ed2 + (1 - hp["gamma"]) * d * d
+                th = th + d
+            elif rule == "RMSprop":
+                g = g_of(th)
+                Eg2 = hp["gamma"] * Eg2 + (1 - hp["gamma"]) * g * g
+                th = th - hp["lr"] / math.sqrt(Eg2 + hp["eps"]) * g
+            elif rule in ("Adam", "Nadam", "AMSGrad"):
+                g = g_of(th)
+                b1, b2 = hp["beta1"], hp["beta2"]
+                m = b1 * m + (1 - b1) * g
+                v = b2 * v + (1 - b2) * g * g
+                mh, vh = m / (1 - b1**t), v / (1 - b2**t)
+                if rule == "Adam":
+                    th = th - hp["lr"] / (math.sqrt(vh) + hp["eps"]) * mh
+                elif rule == "Nadam":
+                    th = th - hp["lr"] / (math.sqrt(vh) + hp["eps"]) * (b1 * mh + (1 - b1) * g / (1 - b1**t))
+                else:
+                    vhat = max(vhat, v)
+                    th = th - hp["lr"] / (math.sqrt(vhat) + hp["eps"]) * m
+            elif rule == "AdaMax":
+                g = g_of(th)
+                m = hp["beta1"] * m + (1 - hp["beta1"]) * g
+                u = max(hp["beta2"] * u, abs(g))
+                th = th - hp["lr"] / u * (m / (1 - hp["beta1"] ** t))
+            path.append(th)
+        out.append(path)
+    return np.array(out).T  # (steps, d)
+
+
+# Settings away from the defaults so that a wrong symbol shows (β₁ ≠ β₂, ε not negligible).
+HP = {
+    "SGD": dict(lr=0.1),
+    "Momentum": dict(lr=0.1, gamma=0.7),
+    "NAG": dict(lr=0.1, gamma=0.7),
+    "Adagrad": dict(lr=0.3, eps=0.01),
+    "Adadelta": dict(gamma=0.8, eps=0.01),
+    "RMSprop": dict(lr=0.05, gamma=0.8, eps=0.01),
+    "Adam": dict(lr=0.1, beta1=0.6, beta2=0.8, eps=0.01),
+    "AdaMax": dict(lr=0.1, beta1=0.6, beta2=0.8),
+    "Nadam": dict(lr=0.1, beta1=0.6, beta2=0.8, eps=0.01),
+    "AMSGrad": dict(lr=0.1, beta1=0.6, beta2=0.8, eps=0.01),
+}
+
+
+@pytest.mark.parametrize("rule", ALL)
+def test_first_steps_match_the_texts_equations(rule):
+    opt = O.RULES[rule](**HP[rule])
+    theta, got = THETA0, []
+    for _ in range(5):
+        theta = opt.step(theta, grad)
+        got.append(theta)
+    np.testing.assert_allclose(np.array(got), by_hand(rule, 5, **HP[rule]), rtol=1e-13, atol=1e-15)
+
+
+# A few first steps worked out with pencil and paper on J(θ) = θ²/2 from θ₀ = 1 (g = θ).
+PENCIL = [
+    # SGD, η = 0.1: θ₁ = 1 − 0.1 = 0.9; θ₂ = 0.9 − 0.09 = 0.81
+    ("SGD", dict(lr=0.1), [0.9, 0.81]),
+    # Momentum, η = 0.1, γ = 0.9: v₁ = 0.1, θ₁ = 0.9; v₂ = 0.09 + 0.09 = 0.18, θ₂ = 0.72
+    ("Momentum", dict(lr=0.1, gamma=0.9), [0.9, 0.72]),
+    # NAG: v₁ = 0.1·g(1) = 0.1, θ₁ = 0.9; look-ahead 0.9 − 0.09 = 0.81, v₂ = 0.09 + 0.081 = 0.171, θ₂ = 0.729
+    ("NAG", dict(lr=0.1, gamma=0.9), [0.9, 0.729]),
+    # Adagrad, η = 0.1, ε = 0: G₁ = 1, θ₁ = 0.9; G₂ = 1.81, θ₂ = 0.9 − 0.1·0.9/√1.81
+    ("Adagrad", dict(lr=0.1, eps=0.0), [0.9, 0.9 - 0.09 / math.sqrt(1.81)]),
+    # RMSprop, η = 0.1, γ = 0.9, ε = 0: E₁ = 0.1, θ₁ = 1 − 0.1/√0.1
+    ("RMSprop", dict(lr=0.1, gamma=0.9, eps=0.0), [1 - 0.1 / math.sqrt(0.1)]),
+    # Adam, any β: m̂₁ = g, v̂₁ = g², so θ₁ = 1 − η·1/(1 + ε) = 0.9 for ε = 0
+    ("Adam", dict(lr=0.1, eps=0.0), [0.9]),
+    # AdaMax: u₁ = |g| = 1, m̂₁ = 1, θ₁ = 1 − η = 0.9
+    ("AdaMax", dict(lr=0.1), [0.9]),
+    # Nadam, β₁ = 0.9: m̂₁ = 1, v̂₁ = 1: θ₁ = 1 − 0.1·(0.9 + 0.1/0.1) = 0.81
+    ("Nadam", dict(lr=0.1, beta1=0.9, eps=0.0), [0.81]),
+    # AMSGrad, no bias correction: m₁ = 0.1, v̂₁ = 0.001, θ₁ = 1 − 0.1·0.1/√0.001
+    ("AMSGrad", dict(lr=0.1, eps=0.0), [1 - 0.01 / math.sqrt(0.001)]),
+    # Adadelta, γ = 0.9, ε = 1e-2: E[g²]₁ = 0.1, Δθ₁ = −√0.01/√0.11 · 1
+    ("Adadelta", dict(gamma=0.9, eps=0.01), [1 - 0.1 / math.sqrt(0.11)]),
+]
+
+
+@pytest.mark.parametrize("rule,hp,expected", PENCIL, ids=[p[0] for p in PENCIL])
+def test_first_steps_match_pencil_and_paper(rule, hp, expected):
+    opt = O.RULES[rule](**hp)
+    theta = np.array([1.0])
+    for want in expected:
+        theta = opt.step(theta, lambda th: th)
+        assert theta[0] == pytest.approx(want, rel=1e-12)
+
+
+def test_defaults_are_the_texts_values():
+    assert O.Momentum().gamma == 0.9 and O.NAG().gamma == 0.9
+    assert O.Adagrad().lr == 0.01 and O.Adagrad().eps == 1e-8
+    assert O.RMSprop().lr == 0.001 and O.RMSprop().gamma == 0.9
+    assert (O.Adam().beta1, O.Adam().beta2, O.Adam().eps) == (0.9, 0.999, 1e-8)
+    assert (O.AdaMax().lr, O.AdaMax().beta1, O.AdaMax().beta2) == (0.002, 0.9, 0.999)
+    assert "lr" not in O.Adadelta().hyperparams
+    assert "eps" not in O.AdaMax().hyperparams
+
+
+def test_nag_takes_the_gradient_at_the_look_ahead_point():
+    seen = []
+    opt = O.NAG(lr=0.1, gamma=0.5)
+    theta = np.array([2.0])
+    for _ in range(2):
+        theta = opt.step(theta, lambda th: (seen.append(th.copy()), th)[1])
+    # Second step: look-ahead θ₁ − γ v₁ with v₁ = 0.1·2 = 0.2, θ₁ = 1.8.
+    assert seen[1][0] == pytest.approx(1.8 - 0.5 * 0.2)
+
+
+# Convergence on two objectives with stated settings (rule: (ravine lr, steps), (rosenbrock lr, steps)).
+CONVERGE = {
+    "SGD": (0.5, 300, 1e-3, 20000),
+    "Momentum": (0.1, 300, 1e-4, 5000),
+    "NAG": (0.1, 300, 1e-4, 5000),
+    "Adagrad": (1.0, 500, 0.5, 5000),
+    "Adadelta": (None, 3000, None, 20000),
+    "RMSprop": (0.05, 600, 1e-3, 10000),
+    "Adam": (0.1, 600, 0.02, 5000),
+    "AdaMax": (0.1, 600, 0.02, 5000),
+    "Nadam": (0.1, 600, 0.02, 5000),
+    "AMSGrad": (0.1, 600, 0.02, 5000),
+}
+
+
+@pytest.mark.parametrize("rule", ALL)
+def test_every_rule_converges_on_the_ravine_and_rosenbrock(rule):
+    lr_r, n_r, lr_b, n_b = CONVERGE[rule]
+    kw = lambda lr: {} if lr is None else {"lr": lr}
+    ravine = run(O.RULES[rule](**kw(lr_r)), Quadratic(), (-9.0, 2.0), n_r)
+    assert ravine.diverged_at == -1
+    assert np.linalg.norm(ravine.final) < 0.05, ravine.final
+    rosen = run(O.RULES[rule](**kw(lr_b)), Rosenbrock(), (-1.5, 2.0), n_b)
+    assert rosen.diverged_at == -1
+    assert rosen.final_loss < 0.1 * rosen.losses[0], rosen.final  # at least ten times lower
+
+
+@pytest.mark.parametrize("rule", ALL)
+@pytest.mark.parametrize("name,bad", [
+    ("lr", -0.1), ("lr", 0.0), ("lr", float("nan")), ("lr", float("inf")), ("lr", "0.1"), ("lr", True),
+    ("gamma", 1.0), ("gamma", -0.1), ("beta1", 1.0), ("beta2", 1.5), ("beta2", float("nan")),
+    ("eps", -1e-8), ("eps", float("inf")), ("lr", np.array([0.1, -0.1])), ("lr", None),
+])
+def test_invalid_hyperparameters_raise_a_clear_value_error(rule, name, bad):
+    cls = O.RULES[rule]
+    if name not in cls.defaults:
+        with pytest.raises(ValueError, match=f"{name}"):
+            cls(**{name: 0.5})
+        return
+    with pytest.raises(ValueError) as err:
+        cls(**{name: bad})
+    msg = str(err.value)
+    assert msg.startswith(f"Invalid {name}: ") and "must be" in msg
+
+
+def test_invalid_lr_set_later_by_a_schedule_raises_too():
+    opt = O.SGD()
+    with pytest.raises(ValueError, match=r"Invalid lr: -1 \(must be a finite number > 0\)"):
+        opt.lr = -1
+
+
+@pytest.mark.parametrize("rule", ALL)
+def test_state_has_the_texts_names_and_resumes_bit_for_bit(rule):
+    opt = O.RULES[rule](**HP[rule])
+    assert set(opt.state) == {"t", *opt.state_names}
+    theta = THETA0
+    for _ in range(3):
+        theta = opt.step(theta, grad)
+    saved, theta_saved = opt.state_dict(), theta.copy()
+    for _ in range(4):
+        theta = opt.step(theta, grad)
+    other = O.RULES[rule]()
+    other.load_state_dict(saved)
+    resumed = theta_saved
+    for _ in range(4):
+        resumed = other.step(resumed, grad)
+    assert np.array_equal(theta, resumed)
+    assert other.state["t"] == 7
+    other.reset()
+    assert other.state["t"] == 0
+
+
+def test_state_names_are_the_texts_symbols():
+    names = {r: set(O.RULES[r].state_names) for r in ALL}
+    assert names["Momentum"] == {"v"} and names["Adagrad"] == {"G"}
+    assert names["Adadelta"] == {"Eg2", "Edtheta2"} and names["RMSprop"] == {"Eg2"}
+    assert names["Adam"] == {"m", "v"} and names["AdaMax"] == {"m", "u"}
+    assert names["AMSGrad"] == {"m", "v", "vhat"}
+
+
+def test_adamax_zero_gradient_at_the_start_does_not_divide_by_zero():
+    opt = O.AdaMax()
+    with np.errstate(all="raise"):
+        theta = opt.step(np.array([1.0, 2.0]), lambda th: np.array([0.0, 1.0]))
+    assert theta[0] == 1.0 and np.isfinite(theta).all()
+
+
+def test_wrong_state_dict_is_refused():
+    with pytest.raises(ValueError, match="state keys"):
+        O.Adam().load_state_dict(O.Momentum().state_dict())
+
+
+def test_make_builds_by_name_and_refuses_unknown_rules():
+    assert isinstance(O.make("Adadelta", lr=0.1, gamma=0.95), O.Adadelta)
+    with pytest.raises(ValueError, match="Invalid rule: 'Adamm'"):
+        O.make("Adamm")
+
+
+# ---- laws ----------------------------------------------------------------
+
+finite = st.floats(-10, 10, allow_nan=False)
+points = st.lists(finite, min_size=2, max_size=2).map(np.array)
+
+
+@settings(max_examples=30, deadline=None)
+@given(rule=st.sampled_from([r for r in ALL if "lr" in O.RULES[r].defaults]), theta=points)
+def test_vanishing_learning_rate_leaves_theta_unchanged(rule, theta):
+    opt = O.RULES[rule](lr=1e-300)
+    new = opt.step(theta, lambda th: th + 1.0)
+    np.testing.assert_allclose(new, theta, rtol=0, atol=1e-250)
+
+
+@settings(max_examples=30, deadline=None)
+@given(grads=st.lists(points, min_size=2, max_size=12))
+def test_adagrad_per_coordinate_step_size_never_grows(grads):
+    opt = O.Adagrad(lr=0.1)
+    sizes = []
+    for g in grads:
+        opt.step(np.zeros(2), lambda th: g)
+        sizes.append(opt.lr / np.sqrt(opt.state["G"] + opt.eps))
+    assert np.all(np.diff(np.array(sizes), axis=0) <= 0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(grads=st.lists(points, min_size=2, max_size=12), beta2=st.floats(0, 0.999))
+def test_amsgrad_vhat_never_decreases(grads, beta2):
+    opt = O.AMSGrad(beta2=beta2)
+    seen = []
+    for g in grads:
+        opt.step(np.zeros(2), lambda th: g)
+        seen.append(opt.state["vhat"].copy())
+    assert np.all(np.diff(np.array(seen), axis=0) >= 0)
+    assert np.all(np.array(seen) >= 0)
+
+
+@settings(max_examples=15, deadline=None)
+@given(rule=st.sampled_from(ALL), lrs=st.lists(st.floats(1e-3, 0.5), min_size=1, max_size=4))
+def test_a_grid_run_equals_the_single_runs(rule, lrs):
+    obj = Rosenbrock()
+    key = "lr" if "lr" in O.RULES[rule].defaults else "eps"
+    values = np.array(lrs) if key == "lr" else np.array(lrs) * 1e-3
+    grid = run_grid(rule, obj, obj.start, 30, **{key: values})
+    for i, value in enumerate(values):
+        single = run(O.RULES[rule](**{key: value}), obj, np.array(obj.start), 30)
+        np.testing.assert_array_equal(grid.thetas[:, i], single.thetas)
+        assert grid.diverged_at[i] == single.diverged_at
