@@ -173,6 +173,16 @@ def check_dropdowns(page, problems):
             problems.append(f"dropdown {i}: did not open on click")
 
 
+def browser_binary():
+    """The system's Chromium (``$CHROMIUM`` if set): this test never downloads a browser."""
+    import os
+
+    for candidate in (os.environ.get("CHROMIUM"), "chromium", "chromium-browser", "google-chrome"):
+        if candidate and shutil.which(candidate):
+            return shutil.which(candidate)
+    sys.exit("no Chromium found: install Debian's `chromium` or set $CHROMIUM")
+
+
 def check_site(html_dir, pages, shots):
     """Check each page; returns {page: [problems]}."""
     server = serve(html_dir)
@@ -180,8 +190,7 @@ def check_site(html_dir, pages, shots):
     shots.mkdir(parents=True, exist_ok=True)
     report = {}
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=shutil.which("chromium") or shutil.which("chromium-browser"),
-                                     args=["--no-sandbox", "--disable-gpu"])
+        browser = pw.chromium.launch(executable_path=browser_binary(), args=["--no-sandbox", "--disable-gpu"])
         for name in pages:
             context = browser.new_context(viewport={"width": 1280, "height": 900})
             blocked, console = [], []
