@@ -7,6 +7,7 @@ epoch unless another order is asked for.
 """
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass
 
@@ -14,7 +15,8 @@ import numpy as np
 
 from .run import diverged
 
-__all__ = ["get_batches", "epoch_order", "train", "History"]
+__all__ = ["get_batches", "epoch_order", "train", "History", "GradientNoise", "sorted_order", "curriculum",
+           "patience_stop", "centroid_difficulty"]
 
 
 def get_batches(order, batch_size):
@@ -57,6 +59,15 @@ class History:
         Loss on each mini-batch just before its update: the noisy curve of the text's Image 1.
     diverged_at : int
         Update at which the loss or θ became non-finite, ``-1`` if never.
+    val_losses : ndarray or None, shape (epochs + 1,)
+        With ``val``: the loss on the validation set before training and after every epoch.
+    best_epoch : int
+        With ``val``: the epoch (index into ``val_losses``) with the lowest validation loss.
+    stopped_at : int
+        With ``patience``: the epoch after which training stopped because the
+        validation loss had not improved for ``patience`` epochs, ``-1`` if it ran all epochs.
+    thetas : ndarray or None, shape (records, ...)
+        With ``record_every = k``: θ before training and after every k-th update.
     """
 
     theta: np.ndarray
@@ -64,6 +75,10 @@ class History:
     epoch_times: np.ndarray
     batch_losses: np.ndarray
     diverged_at: int = -1
+    val_losses: np.ndarray | None = None
+    best_epoch: int = -1
+    stopped_at: int = -1
+    thetas: np.ndarray | None = None
 
     @property
     def updates_per_epoch(self):
@@ -72,10 +87,14 @@ class History:
     def describe(self):
         if self.diverged_at >= 0:
             return f"diverged at update {self.diverged_at}"
+        if self.stopped_at >= 0:
+            return (f"stopped after epoch {self.stopped_at}, best validation loss "
+                    f"{self.val_losses[self.best_epoch]:.4g} at epoch {self.best_epoch}")
         return f"loss {self.epoch_losses[-1]:.4g} after {len(self.epoch_losses) - 1} epochs"
 
 
-def train(model, optimizer, X, y, theta0, *, epochs, batch_size, seed=0, order="shuffle", bound=1e6):
+def train(model, optimizer, X, y, theta0, *, epochs, batch_size, seed=0, order="shuffle", bound=1e6,
+          schedule=None, val=None, patience=None, restore_best=True, noise=None, record_every=None):
     r"""Minimise ``model``'s loss on ``(X, y)`` with ``optimizer``, one update per mini-batch.
 
     .. math:: \theta = \theta - \eta \cdot \nabla_\theta J(\theta; x^{(i:i+n)}; y^{(i:i+n)})
@@ -84,6 +103,28 @@ def train(model, optimizer, X, y, theta0, *, epochs, batch_size, seed=0, order="
     gradient descent, ``1`` stochastic gradient descent. Training stops at the
     first update whose θ is not finite or leaves ``[-bound, bound]``
     (:attr:`History.diverged_at`); θ stays the last good one.
+
+    ``schedule``, if given, anneals the learning rate: before update
+    ``t = 1, 2, …`` (counted across epochs) it sets ``optimizer.lr = schedule(t)``
+    (see :mod:`gdcourse.schedules`), :math:`\eta_t` in place of :math:`\eta`.
+
+    ``val = (X_val, y_val)`` records the validation loss after every epoch
+    (:attr:`History.val_losses`, with ``model.eval_loss`` if the model has one).
+    ``patience = p`` (needs ``val``) is early stopping: training stops once the
+    validation loss has not improved for ``p`` epochs in a row
+    (:attr:`History.stopped_at`), and θ is the one of the best epoch
+    (:attr:`History.best_epoch`) unless ``restore_best=False``.
+
+    ``noise = (eta, gamma)`` adds annealed Gaussian noise to every gradient
+    (Neelakantan et al., 2015; see :class:`GradientNoise`), seeded by ``seed``.
+
+    ``record_every = k`` keeps θ before training and after every k-th update
+    (:attr:`History.thetas`), e.g. to watch a hidden layer change.
+
+    A model with state outside θ (batch normalization's running statistics) has
+    ``reset_state()``, ``update_state(theta, X_batch)`` and ``state``: ``train``
+    resets it before the first update, updates it with every mini-batch at the θ
+    its gradient is taken at, and restores it with the best θ.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise ValueError(f"Invalid epochs: {epochs!r} (must be an integer >= 1)")
@@ -93,24 +134,235 @@ def train(model, optimizer, X, y, theta0, *, epochs, batch_size, seed=0, order="
     rng = np.random.default_rng(seed)
     theta = np.array(theta0, dtype=np.float64)
     optimizer.reset()
+    if patience is not None and (isinstance(patience, bool) or not isinstance(patience, (int, np.integer))
+                                 or patience < 1):
+        raise ValueError(f"Invalid patience: {patience!r} (must be an integer >= 1, or None)")
+    if patience is not None and val is None:
+        raise ValueError("Invalid patience: early stopping needs val=(X_val, y_val)")
+    if val is not None:
+        if not (isinstance(val, (tuple, list)) and len(val) == 2):
+            raise ValueError(f"Invalid val: {type(val).__name__} (must be a pair (X_val, y_val))")
+        X_val, y_val = np.asarray(val[0], dtype=np.float64), np.asarray(val[1], dtype=np.float64)
+        val_loss = getattr(model, "eval_loss", model.loss)
+    perturb = None
+    if noise is not None:
+        if not (isinstance(noise, (tuple, list)) and len(noise) == 2):
+            raise ValueError(f"Invalid noise: {noise!r} (must be a pair (eta, gamma))")
+        perturb = GradientNoise(*noise, seed=[seed, 1])  # a stream of its own: the order is unchanged
+    if record_every is not None and (isinstance(record_every, bool) or not isinstance(record_every, (int, np.integer))
+                                     or record_every < 1):
+        raise ValueError(f"Invalid record_every: {record_every!r} (must be an integer >= 1, or None)")
+    thetas = [theta.copy()] if record_every is not None else None
+    stateful = hasattr(model, "reset_state") and hasattr(model, "update_state")
+    if stateful:
+        model.reset_state()
     epoch_losses, epoch_times, batch_losses = [model.loss(theta, X, y)], [0.0], []
     elapsed, update, diverged_at = 0.0, 0, -1
+    val_losses, best_epoch, stopped_at = [], -1, -1
+    if val is not None:
+        val_losses.append(val_loss(theta, X_val, y_val))
+        best_epoch, best_theta, best_state = 0, theta.copy(), copy.deepcopy(getattr(model, "state", None))
     with np.errstate(all="ignore"):
         for epoch in range(epochs):
             start = time.perf_counter()
             for idx in get_batches(epoch_order(len(X), epoch, rng, order), batch_size):
                 Xb, yb = X[idx], y[idx]
                 batch_losses.append(model.loss(theta, Xb, yb))
-                new = optimizer.step(theta, lambda th: model.grad(th, Xb, yb))
+                if stateful:
+                    model.update_state(theta, Xb)
+                if schedule is not None:
+                    optimizer.lr = schedule(update + 1)
+                if perturb is None:
+                    new = optimizer.step(theta, lambda th: model.grad(th, Xb, yb))
+                else:
+                    new = optimizer.step(theta, lambda th: perturb(model.grad(th, Xb, yb)))
                 update += 1
                 if diverged(new, batch_losses[-1], bound):
                     diverged_at = update
                     break
                 theta = new
+                if thetas is not None and update % record_every == 0:
+                    thetas.append(theta.copy())
             elapsed += time.perf_counter() - start
             epoch_losses.append(model.loss(theta, X, y) if diverged_at < 0 else np.nan)
             epoch_times.append(elapsed)
             if diverged_at >= 0:
                 break
+            if val is not None:
+                val_losses.append(val_loss(theta, X_val, y_val))
+                if val_losses[-1] < val_losses[best_epoch]:
+                    best_epoch, best_theta = epoch + 1, theta.copy()
+                    best_state = copy.deepcopy(getattr(model, "state", None))
+                elif patience is not None and epoch + 1 - best_epoch >= patience:
+                    stopped_at = epoch + 1
+                    break
+    if patience is not None and restore_best:
+        theta = best_theta
+        if stateful:
+            model.state = best_state
     return History(theta, np.array(epoch_losses), np.array(epoch_times), np.array(batch_losses),
-                   diverged_at)
+                   diverged_at, np.array(val_losses) if val is not None else None, best_epoch, stopped_at,
+                   np.array(thetas) if thetas is not None else None)
+
+
+# --- Strategies alongside any rule: gradient noise, orders of the data --------------------------
+
+
+class GradientNoise:
+    r"""Annealed Gaussian gradient noise (Neelakantan et al., 2015).
+
+    .. math::
+        g_{t,i} = g_{t,i} + N(0, \sigma_t^2), \qquad \sigma_t^2 = \frac{\eta}{(1 + t)^\gamma}
+
+    Calling the object on a gradient returns the noisy gradient and advances
+    :math:`t` (starting at 0, so the first call adds variance :math:`\eta`). It
+    wraps any gradient: ``train(..., noise=(eta, gamma))`` uses it, and on a test
+    function ``run(opt, obj, theta0, steps, grad_fn=lambda th: noise(obj.grad(th)))``.
+    The paper takes :math:`\gamma = 0.55` and :math:`\eta \in \{0.01, 0.3, 1.0\}`.
+
+    Parameters
+    ----------
+    eta : float > 0
+        The initial variance :math:`\eta`.
+    gamma : float >= 0
+        The annealing exponent :math:`\gamma`.
+    seed : int
+        Seed of the noise.
+    """
+
+    def __init__(self, eta, gamma=0.55, seed=0):
+        for name, value, ok, allowed in (("eta", eta, lambda v: v > 0, "must be a finite number > 0"),
+                                         ("gamma", gamma, lambda v: v >= 0, "must be a finite number >= 0")):
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+                    or not np.isfinite(value) or not ok(value):
+                raise ValueError(f"Invalid {name}: {value!r} ({allowed})")
+        self.eta, self.gamma = float(eta), float(gamma)
+        self.rng = np.random.default_rng(seed)
+        self.t = 0
+
+    def variance(self, t):
+        r""":math:`\sigma_t^2 = \eta / (1 + t)^\gamma` (``t`` may be an array)."""
+        return self.eta / (1.0 + np.asarray(t, dtype=np.float64)) ** self.gamma
+
+    def __call__(self, g):
+        g = np.asarray(g, dtype=np.float64)
+        noisy = g + np.sqrt(self.variance(self.t)) * self.rng.standard_normal(g.shape)
+        self.t += 1
+        return noisy
+
+
+def patience_stop(val_losses, patience):
+    """Where early stopping with ``patience`` ends a run whose validation losses were ``val_losses``.
+
+    Returns ``(stopped_at, best_epoch)`` exactly as :func:`train` with
+    ``patience`` would report them: early stopping never changes the updates,
+    only where they end, so one full run answers the question for every ``patience``.
+    """
+    val_losses = np.asarray(val_losses, dtype=np.float64)
+    if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 1:
+        raise ValueError(f"Invalid patience: {patience!r} (must be an integer >= 1)")
+    best = 0
+    for epoch in range(1, len(val_losses)):
+        if val_losses[epoch] < val_losses[best]:
+            best = epoch
+        elif epoch - best >= patience:
+            return epoch, best
+    return -1, best
+
+
+def sorted_order(keys):
+    """The example indices sorted by ``keys`` (ascending, ties in their original order).
+
+    A fixed, meaningful order for ``train(..., order=sorted_order(y))``: e.g. all
+    examples of class 0, then class 1, … — the order the text warns against.
+    """
+    keys = np.asarray(keys)
+    if keys.ndim != 1 or keys.size == 0:
+        raise ValueError(f"Invalid keys: shape {keys.shape} (must be a non-empty 1-D array)")
+    return np.argsort(keys, kind="stable")
+
+
+def centroid_difficulty(X, y):
+    r"""A difficulty score per example: how much nearer it lies to another class's mean than to its own.
+
+    .. math:: d_i = \lVert x^{(i)} - \mu_{y^{(i)}} \rVert - \min_{c \ne y^{(i)}} \lVert x^{(i)} - \mu_c \rVert
+
+    with :math:`\mu_c` the mean of the examples of class :math:`c`. Negative for a
+    typical example (near its class's mean), positive for one that looks like
+    another class: what a nearest-mean classifier would get wrong.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y)
+    classes = np.unique(y)
+    if X.ndim != 2 or len(X) != len(y) or len(classes) < 2:
+        raise ValueError(f"Invalid data: X {X.shape}, y {y.shape} (need matching lengths and two classes or more)")
+    means = np.stack([X[y == c].mean(axis=0) for c in classes])
+    dist = np.linalg.norm(X[:, None, :] - means[None], axis=-1)
+    own = np.searchsorted(classes, y)
+    mine = dist[np.arange(len(X)), own]
+    dist[np.arange(len(X)), own] = np.inf
+    return mine - dist.min(axis=1)
+
+
+def curriculum(difficulty, epochs, kind="naive", start=0.2, ramp=0.5, mix=0.5):
+    r"""An order for :func:`train` that feeds easy examples first (curriculum learning).
+
+    Every epoch visits as many examples as the data set has (the same number of
+    updates as a shuffled epoch), drawn from a *pool* of the easiest ones, which
+    grows linearly from a fraction ``start`` of the examples at epoch 0 to all of
+    them at epoch ``ramp * (epochs - 1)``:
+
+    .. math:: c_e = \text{start} + (1 - \text{start}) \min\Big(1, \frac{e}{\text{ramp}\,(E - 1)}\Big)
+
+    * ``kind="naive"`` (Bengio et al., 2009; Zaremba & Sutskever's naive strategy):
+      the epoch cycles through the pool in a shuffled order, easy to hard by
+      stages, and never sees an example beyond the pool;
+    * ``kind="mixed"`` (Zaremba & Sutskever's *combined* strategy, which the text
+      calls mixed): a fraction ``mix`` of the epoch is drawn uniformly from all
+      examples, whatever their difficulty, and the rest from the pool.
+
+    Parameters
+    ----------
+    difficulty : array_like, shape (n,)
+        A score per example, larger is harder.
+    epochs : int
+        The number of epochs of the run (sets the pace).
+    kind : {"naive", "mixed"}
+    start, ramp : float in (0, 1]
+        The starting fraction of the pool, and the fraction of the run after which it holds every example.
+    mix : float in [0, 1]
+        With ``kind="mixed"``, the fraction of each epoch drawn uniformly.
+
+    Returns
+    -------
+    callable
+        ``order(epoch, rng) -> indices`` for ``train(..., order=...)``, with
+        ``order.pool_size(epoch)`` the size of the pool at that epoch.
+    """
+    difficulty = np.asarray(difficulty, dtype=np.float64)
+    if difficulty.ndim != 1 or difficulty.size == 0 or not np.all(np.isfinite(difficulty)):
+        raise ValueError(f"Invalid difficulty: shape {difficulty.shape} (must be a non-empty 1-D array of finite scores)")
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+        raise ValueError(f"Invalid epochs: {epochs!r} (must be an integer >= 1)")
+    if kind not in ("naive", "mixed"):
+        raise ValueError(f"Invalid kind: {kind!r} (must be 'naive' or 'mixed')")
+    for name, value in (("start", start), ("ramp", ramp)):
+        if not (isinstance(value, (int, float)) and 0 < value <= 1):
+            raise ValueError(f"Invalid {name}: {value!r} (must be a number in (0, 1])")
+    if not (isinstance(mix, (int, float)) and 0 <= mix <= 1):
+        raise ValueError(f"Invalid mix: {mix!r} (must be a number in [0, 1])")
+    n = difficulty.size
+    easy_first = np.argsort(difficulty, kind="stable")
+
+    def pool_size(epoch):
+        progress = 1.0 if epochs == 1 else min(1.0, epoch / (ramp * (epochs - 1)))
+        return max(1, int(np.ceil(n * (start + (1 - start) * progress))))
+
+    def order(epoch, rng):
+        pool = easy_first[:pool_size(epoch)]
+        n_uniform = int(round(mix * n)) if kind == "mixed" else 0
+        from_pool = np.resize(rng.permutation(pool), n - n_uniform)
+        return rng.permutation(np.concatenate([from_pool, rng.choice(n, n_uniform, replace=False)]))
+
+    order.pool_size = pool_size
+    return order

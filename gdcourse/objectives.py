@@ -249,3 +249,67 @@ def get(name):
     if name not in OBJECTIVES:
         raise ValueError(f"Invalid objective: {name!r} (must be one of {', '.join(OBJECTIVES)})")
     return OBJECTIVES[name]
+
+
+# --- Online losses: a sequence f_1, f_2, ... instead of one J (the AMSGrad chapter) --------
+
+__all__ += ["PeriodicLinear"]
+
+
+@dataclass(frozen=True)
+class PeriodicLinear:
+    r"""Reddi et al.'s (2018) online problem: linear losses with a rare, large gradient.
+
+    .. math::
+        f_t(x) = \begin{cases} C\,x & t \bmod p = 1 \\ s\,x & \text{otherwise} \end{cases},
+        \qquad x \in [-1, 1]
+
+    Every ``period`` (:math:`p`) steps one loss has the large gradient
+    :math:`C > 0`; the :math:`p - 1` others have the small gradient :math:`s`.
+    Summed over a period the gradient is :math:`C + (p - 1) s`: when it is
+    positive the best fixed point is :math:`x^* = -1`, otherwise :math:`x^* = 1`.
+    The paper's constants are :math:`C = 1010`, :math:`p = 101`, :math:`s = -10`
+    (a period sums to 10 > 0, so :math:`x^* = -1`, while 100 of every 101
+    gradients push towards :math:`+1`).
+
+    ``grad(t, x)`` and ``value(t, x)`` follow :func:`gdcourse.run.run_online`'s
+    ``grad_t`` and ``loss_t``; ``t`` may be an array of steps in
+    :meth:`coefficient` and :meth:`value`.
+    """
+
+    C: float = 1010.0
+    period: int = 101
+    small: float = -10.0
+    lo = -1.0
+    hi = 1.0
+
+    def __post_init__(self):
+        if isinstance(self.C, bool) or not np.isfinite(self.C) or self.C <= 0:
+            raise ValueError(f"Invalid C: {self.C!r} (must be a finite number > 0)")
+        if isinstance(self.period, bool) or not isinstance(self.period, (int, np.integer)) or self.period < 2:
+            raise ValueError(f"Invalid period: {self.period!r} (must be an integer >= 2)")
+        if isinstance(self.small, bool) or not np.isfinite(self.small):
+            raise ValueError(f"Invalid small: {self.small!r} (must be a finite number)")
+
+    def coefficient(self, t):
+        r"""The gradient :math:`\nabla f_t` (the same at every x), for a step or an array of steps."""
+        t = np.asarray(t)
+        return np.where(t % self.period == 1, float(self.C), float(self.small))[()]
+
+    def grad(self, t, x):
+        r""":math:`\nabla f_t(x)`: the coefficient of step ``t`` in the shape of ``x``."""
+        return np.full(np.shape(x), self.C if t % self.period == 1 else self.small, dtype=np.float64)
+
+    def value(self, t, x):
+        r""":math:`f_t(x)`, summed over the last axis of ``x``; ``t`` broadcasts against ``x``'s leading axes."""
+        return self.coefficient(t) * np.sum(np.asarray(x, dtype=np.float64), axis=-1)
+
+    @property
+    def period_sum(self):
+        r"""The gradient summed over one period, :math:`C + (p - 1) s`."""
+        return self.C + (self.period - 1) * self.small
+
+    @property
+    def x_star(self):
+        r"""The best fixed point over whole periods: :math:`-1` if :meth:`period_sum` > 0, else :math:`+1`."""
+        return self.lo if self.period_sum > 0 else self.hi

@@ -21,13 +21,14 @@ This module knows numpy and nothing else of the course.
 """
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 
 __all__ = [
     "Optimizer", "SGD", "Momentum", "NAG", "Adagrad", "Adadelta", "RMSprop",
-    "Adam", "AdaMax", "Nadam", "AMSGrad", "RULES", "make",
+    "Adam", "AdaMax", "Nadam", "AMSGrad", "RULES", "make", "Recorder", "AdamW",
 ]
 
 # Allowed range of each hyperparameter: (test, text for the error message).
@@ -37,12 +38,17 @@ _RANGES = {
     "beta1": (lambda a: np.all((a >= 0) & (a < 1)), "must be a finite number in [0, 1)"),
     "beta2": (lambda a: np.all((a >= 0) & (a < 1)), "must be a finite number in [0, 1)"),
     "eps": (lambda a: np.all(a >= 0), "must be a finite number >= 0"),
+    "weight_decay": (lambda a: np.all(a >= 0), "must be a finite number >= 0"),
 }
 
 
 def _validated(name, value):
     """Return ``value`` as a float or float array, or raise ``ValueError`` naming it."""
     test, allowed = _RANGES[name]
+    # Fast path for a valid float (a schedule sets ``lr`` at every step); anything else,
+    # including an invalid float, takes the full checks below.
+    if (type(value) is float or type(value) is np.float64) and math.isfinite(value) and test(value):
+        return float(value)
     bad = ValueError(f"Invalid {name}: {value!r} ({allowed})")
     if isinstance(value, (bool, np.bool_, str, bytes)):
         raise bad
@@ -364,3 +370,94 @@ def make(name, **hyperparams):
         raise ValueError(f"Invalid rule: {name!r} (must be one of {', '.join(RULES)})")
     cls = RULES[name]
     return cls(**{k: v for k, v in hyperparams.items() if k in cls.defaults})
+
+
+# --- Watching a rule's state over a run (the adaptive-rate chapters) ---------------------
+
+
+class Recorder:
+    r"""Wrap an optimizer and keep a copy of its state and of its step after every update.
+
+    A :class:`Recorder` behaves like the optimizer it wraps (``step``,
+    ``reset``, ``state``, hyperparameters, which it reads and sets on the
+    wrapped rule), so it can be passed to :func:`gdcourse.run.run` or
+    :func:`gdcourse.loops.train` in its place. After a run, :attr:`history`
+    holds, for each of the rule's state names (e.g. ``"G"``, ``"Eg2"``) and for
+    ``"dtheta"``, the parameter update
+
+    .. math:: \Delta\theta_t = \theta_{t+1} - \theta_t,
+
+    an array whose row ``t - 1`` is the value after step ``t``. ``reset()``
+    (which every run calls first) empties it.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        The rule to watch.
+    """
+
+    def __init__(self, optimizer):
+        if not isinstance(optimizer, Optimizer):
+            raise ValueError(f"Invalid optimizer: {optimizer!r} (must be a gdcourse Optimizer)")
+        object.__setattr__(self, "optimizer", optimizer)
+        object.__setattr__(self, "_rows", {name: [] for name in (*optimizer.state_names, "dtheta")})
+
+    def reset(self):
+        """Reset the wrapped rule and forget what was recorded."""
+        self.optimizer.reset()
+        object.__setattr__(self, "_rows", {name: [] for name in self._rows})
+
+    def step(self, theta, grad_fn):
+        r"""One step of the wrapped rule; its state and :math:`\Delta\theta_t` are recorded."""
+        theta = np.asarray(theta, dtype=np.float64)
+        new = self.optimizer.step(theta, grad_fn)
+        for name in self.optimizer.state_names:
+            self._rows[name].append(np.array(self.optimizer.state[name], copy=True))
+        self._rows["dtheta"].append(new - theta)
+        return new
+
+    @property
+    def history(self):
+        """name -> array of shape ``(steps, ...)``: the state after each step, and ``"dtheta"``."""
+        return {name: np.array(rows) for name, rows in self._rows.items()}
+
+    def __getattr__(self, name):
+        return getattr(self.optimizer, name)
+
+    def __setattr__(self, name, value):
+        # A schedule sets ``lr`` on whatever it was given: pass it on to the rule.
+        setattr(self.optimizer, name, value)
+
+    def __repr__(self):
+        return f"Recorder({self.optimizer!r})"
+
+
+# --- After the text: decoupled weight decay (the conclusion) ------------------------------
+
+
+class AdamW(Adam):
+    r"""Adam with decoupled weight decay (Loshchilov & Hutter, 2019); not one of the text's rules.
+
+    .. math::
+        m_t &= \beta_1 m_{t-1} + (1 - \beta_1) g_t, \qquad
+        v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\
+        \hat m_t &= \frac{m_t}{1 - \beta_1^t}, \qquad
+        \hat v_t = \frac{v_t}{1 - \beta_2^t} \\
+        \theta_{t+1} &= \theta_t - \eta \left(\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
+        + \lambda \theta_t\right)
+
+    where :math:`g_t = \nabla_\theta J(\theta_t)` is the gradient of the loss
+    alone: the decay :math:`\lambda\theta_t` (``weight_decay``) is applied to the
+    parameters directly instead of entering :math:`m_t` and :math:`v_t` as the
+    gradient of an :math:`\ell_2` penalty :math:`\frac\lambda2\|\theta\|^2`
+    would (see :class:`gdcourse.models.L2Regularized`). This is the paper's
+    Algorithm 2 with its schedule multiplier :math:`\eta_t` equal to the learning
+    rate and :math:`\alpha = 1` (as PyTorch and optax write it), so a schedule of
+    ``lr`` scales the decay too. ``weight_decay = 0`` is Adam.
+    """
+
+    defaults = {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.01}
+
+    def _update(self, theta, grad_fn, s):
+        m_hat, v_hat = self._moments(grad_fn(theta), s)
+        return theta - self.lr * (m_hat / (np.sqrt(v_hat) + self.eps) + self.weight_decay * theta)

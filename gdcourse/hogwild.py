@@ -1,0 +1,368 @@
+r"""Hogwild! for real: worker processes update one weight vector in shared memory, without locks.
+
+Niu et al. (2011) let every processor run SGD on the same parameters with no lock
+at all. Here each worker is an operating-system process; the weights :math:`w` live
+in one ``multiprocessing.shared_memory`` segment that every worker maps, and an
+update of example :math:`e` with support :math:`S_e` (its nonzero features) is
+
+.. math::
+    z = \sum_{j \in S_e} w_j x_{ej}, \qquad
+    g = \sigma(z) - y_e, \qquad
+    w_j \leftarrow w_j - \eta\, g\, x_{ej} \quad (j \in S_e)
+
+written to the shared weights as it is, so another worker's write to a :math:`w_j`
+between this read and this write is simply overwritten. ``lock=True`` runs the same
+workers with one lock around each update; ``workers=1`` is serial SGD.
+
+Every update logs, in shared memory, the moment it read :math:`w` and the moment it
+finished writing (``time.perf_counter_ns``, one clock for all processes on Linux).
+:func:`hogwild` counts afterwards which updates *overlapped*: another worker wrote
+one of its coordinates while it was in flight.
+
+Processes and the segment are always cleaned up: on return, on an exception in a
+worker, and on an interrupt (``KeyboardInterrupt``) of the caller.
+"""
+from __future__ import annotations
+
+import math
+import multiprocessing as mp
+import os
+import secrets
+import signal
+import time
+import traceback
+from dataclasses import dataclass
+from multiprocessing import shared_memory
+
+import numpy as np
+
+__all__ = ["HogwildRun", "hogwild", "csr", "overlaps", "SEGMENT_PREFIX"]
+
+#: Name prefix of the shared-memory segments this module creates (``/dev/shm/<prefix>...``).
+SEGMENT_PREFIX = "gdcourse_hogwild_"
+
+
+def csr(X):
+    """The nonzeros of a dense (n, p) array, row by row: ``(indptr, indices, values)``."""
+    X = np.asarray(X, dtype=np.float64)
+    rows, cols = np.nonzero(X)
+    indptr = np.zeros(X.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=X.shape[0]), out=indptr[1:])
+    return indptr, cols.astype(np.int64), X[rows, cols]
+
+
+def _views(buf, p, workers, per_worker):
+    """The arrays inside the segment: weights, progress, the update log, the stop flag."""
+    w = np.ndarray((p,), np.float64, buf, 0)
+    off = 8 * p
+    progress = np.ndarray((workers,), np.int64, buf, off)
+    off += 8 * workers
+    log = np.ndarray((workers, per_worker, 2), np.int64, buf, off)
+    off += 16 * workers * per_worker
+    stop = np.ndarray((1,), np.int64, buf, off)
+    return w, progress, log, stop
+
+
+def _segment_size(p, workers, per_worker):
+    return 8 * (p + workers + 2 * workers * per_worker + 1)
+
+
+def _worker(name, slot, p, workers, per_worker, indptr, indices, values, y, order, lr, lock, go, conn,
+            fail_after):
+    """One Hogwild! worker: SGD over ``order`` on the shared weights (runs in its own process)."""
+    # The caller handles Ctrl-C and stops the workers itself: a worker must not die half-way
+    # through a write because the terminal's interrupt reached its process group too.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    shm = None
+    try:
+        shm = shared_memory.SharedMemory(name=name)
+        w, progress, log, stop = _views(shm.buf, p, workers, per_worker)
+        clock, exp = time.perf_counter_ns, math.exp
+        go.wait()
+        for k, e in enumerate(order):
+            if k & 63 == 0 and stop[0]:
+                break
+            if k == fail_after:
+                raise RuntimeError(f"injected failure at update {k}")
+            lo, hi = indptr[e], indptr[e + 1]
+            cols, vals = indices[lo:hi], values[lo:hi]
+            if lock is not None:
+                lock.acquire()
+            t0 = clock()
+            z = float(w[cols] @ vals)
+            g = 1.0 / (1.0 + exp(-min(max(z, -35.0), 35.0))) - y[e]
+            w[cols] -= (lr * g) * vals          # read-modify-write, no lock: Hogwild!
+            t1 = clock()
+            if lock is not None:
+                lock.release()
+            log[slot, k, 0] = t0
+            log[slot, k, 1] = t1
+            progress[slot] = k + 1
+        conn.send(("ok", ""))
+    except BaseException:  # report anything, then exit non-zero
+        conn.send(("error", traceback.format_exc()))
+        raise SystemExit(1)
+    finally:
+        if shm is not None:
+            w = progress = log = stop = None  # noqa: F841 - views must go before the segment closes
+            shm.close()
+        conn.close()
+
+
+@dataclass
+class HogwildRun:
+    r"""What :func:`hogwild` measured.
+
+    Attributes
+    ----------
+    workers : int
+    lock : bool
+    times : ndarray, shape (k,)
+        Seconds since the workers started, at each sample of the weights.
+    updates : ndarray, shape (k,)
+        Updates finished by all workers together at each sample.
+    theta : ndarray, shape (k, p)
+        The shared weights at each sample (read while the workers write: a real snapshot).
+    losses : ndarray, shape (k,)
+        Logistic loss of each sample of the weights on the whole data (bias held at 0).
+    read_ns, write_ns : list of ndarray
+        Per worker, when each of its updates read :math:`w` and finished writing it.
+    examples : list of ndarray
+        Per worker, the example of each update.
+    overlapped : list of ndarray of bool
+        Per worker, whether another worker wrote a coordinate of the update while it was in flight.
+    concurrent : list of ndarray of bool
+        Per worker, whether another worker finished any update while it was in flight.
+    pairs, shared_pairs : int
+        Concurrent pairs of updates (one finished inside the other) and how many shared a coordinate.
+    wall : float
+        Seconds from the start signal to the last worker's end.
+    """
+
+    workers: int
+    lock: bool
+    times: np.ndarray
+    updates: np.ndarray
+    theta: np.ndarray
+    losses: np.ndarray
+    read_ns: list
+    write_ns: list
+    examples: list
+    overlapped: list
+    concurrent: list
+    pairs: int
+    shared_pairs: int
+    wall: float
+
+    @property
+    def total_updates(self):
+        return int(sum(len(r) for r in self.read_ns))
+
+    @property
+    def overlap_rate(self):
+        """Fraction of all updates that overlapped with another worker's write to one of their coordinates."""
+        n = self.total_updates
+        return float(sum(o.sum() for o in self.overlapped) / n) if n else 0.0
+
+    @property
+    def concurrent_rate(self):
+        """Fraction of all updates during which another worker finished an update (any coordinates)."""
+        n = self.total_updates
+        return float(sum(c.sum() for c in self.concurrent) / n) if n else 0.0
+
+    @property
+    def shared_rate(self):
+        """Of the concurrent pairs of updates, the fraction that shared a coordinate (NaN if none)."""
+        return self.shared_pairs / self.pairs if self.pairs else float("nan")
+
+    @property
+    def updates_per_second(self):
+        return self.total_updates / self.wall if self.wall > 0 else float("nan")
+
+    @property
+    def final_loss(self):
+        return float(self.losses[-1])
+
+    @property
+    def label(self):
+        if self.workers == 1:
+            return "serial SGD"
+        return f"{self.workers} workers, " + ("locked" if self.lock else "lock-free (Hogwild!)")
+
+
+def overlaps(read_ns, write_ns, examples, support):
+    r"""Which updates overlapped: another worker *finished writing* a shared coordinate in between.
+
+    Update :math:`u` of worker :math:`a` is *concurrent* with update :math:`v` of another worker if
+    :math:`v` ended its write at a time in :math:`(r_u, e_u)`; it *overlapped* if moreover
+    :math:`S_u \cap S_v \ne \emptyset`. ``support`` is a boolean (n, p) array of the examples'
+    nonzero features.
+
+    Returns
+    -------
+    overlapped, concurrent : list of ndarray of bool
+        Per worker and update.
+    pairs, shared : int
+        Concurrent pairs (u, v) counted, and how many of them shared a coordinate.
+    """
+    packed = np.packbits(np.asarray(support, dtype=bool), axis=1)
+    overlapped, concurrent, pairs, shared_pairs = [], [], 0, 0
+    for a in range(len(read_ns)):
+        hit = np.zeros(len(read_ns[a]), dtype=bool)
+        busy = np.zeros(len(read_ns[a]), dtype=bool)
+        for b in range(len(read_ns)):
+            if a == b or len(write_ns[b]) == 0:
+                continue
+            # Updates of b that finished inside (r_u, e_u): a contiguous range of b's log.
+            lo = np.searchsorted(write_ns[b], read_ns[a], side="right")
+            hi = np.searchsorted(write_ns[b], write_ns[a], side="left")
+            count = np.maximum(hi - lo, 0)
+            u = np.repeat(np.arange(len(lo)), count)
+            v = np.repeat(lo, count) + (np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count))
+            shared = (packed[examples[a][u]] & packed[examples[b][v]]).any(axis=1)
+            hit[u[shared]] = True
+            busy[count > 0] = True
+            pairs += int(count.sum())
+            shared_pairs += int(shared.sum())
+        overlapped.append(hit)
+        concurrent.append(busy)
+    return overlapped, concurrent, pairs, shared_pairs
+
+
+def _context():
+    # forkserver: workers are forked from a clean single-threaded server, never from the
+    # (multi-threaded) Jupyter kernel; numpy and this module are imported there once.
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["numpy", "gdcourse.hogwild"])
+    return ctx
+
+
+def hogwild(X, y, *, workers=2, lock=False, lr=0.5, epochs=1, seed=0, sample_every=0.002, timeout=60.0,
+            _fail_after=None):
+    r"""Run Hogwild! (or locked, or serial) SGD for logistic regression on sparse data, for real.
+
+    The data are visited ``epochs`` times in a seeded random order, dealt round-robin to the
+    workers, so every setting makes the same updates on the same examples; only who makes
+    them, and whether they overlap, differ. The bias is held at 0 (it would be one
+    coordinate that every update writes).
+
+    Parameters
+    ----------
+    X : array_like, shape (n, p)
+        Features; their zeros are what makes an update sparse.
+    y : array_like, shape (n,)
+        Labels in {0, 1}.
+    workers : int
+        Processes (>= 1; 1 is serial SGD). This machine has 2 cores.
+    lock : bool
+        Hold one lock around each update (read, gradient, write).
+    lr : float
+        :math:`\eta > 0`.
+    epochs : int
+        Passes over the data (>= 1).
+    sample_every : float
+        Seconds between samples of the shared weights for the convergence curves.
+    timeout : float
+        Seconds after which the workers are stopped and a ``TimeoutError`` raised.
+
+    Returns
+    -------
+    HogwildRun
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if X.ndim != 2 or len(X) != len(y) or len(y) == 0:
+        raise ValueError(f"Invalid data: X {X.shape}, y {y.shape} (need X (n, p) and y (n,), n >= 1)")
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
+        raise ValueError(f"Invalid workers: {workers!r} (must be an integer >= 1)")
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+        raise ValueError(f"Invalid epochs: {epochs!r} (must be an integer >= 1)")
+    if not (isinstance(lr, (int, float, np.floating)) and np.isfinite(lr) and lr > 0):
+        raise ValueError(f"Invalid lr: {lr!r} (must be a finite number > 0)")
+    if not (np.isfinite(sample_every) and sample_every > 0):
+        raise ValueError(f"Invalid sample_every: {sample_every!r} (must be a finite number > 0)")
+    if not (np.isfinite(timeout) and timeout > 0):
+        raise ValueError(f"Invalid timeout: {timeout!r} (must be a finite number > 0)")
+    n, p = X.shape
+    rng = np.random.default_rng(seed)
+    order = np.concatenate([rng.permutation(n) for _ in range(epochs)])
+    orders = [order[w::workers] for w in range(workers)]
+    per_worker = max(len(o) for o in orders)
+    indptr, indices, values = csr(X)
+
+    ctx = _context()
+    name = f"{SEGMENT_PREFIX}{os.getpid()}_{secrets.token_hex(4)}"
+    shm = shared_memory.SharedMemory(name=name, create=True, size=_segment_size(p, workers, per_worker))
+    procs, conns = [], []
+    views = go = None
+    try:
+        views = _views(shm.buf, p, workers, per_worker)
+        w, progress, log, stop = views
+        w[:] = 0.0
+        progress[:] = 0
+        stop[0] = 0
+        the_lock = ctx.Lock() if lock else None
+        go = ctx.Event()
+        for slot in range(workers):
+            recv, send = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=_worker, name=f"hogwild-{slot}", daemon=True,
+                               args=(name, slot, p, workers, per_worker, indptr, indices, values, y,
+                                     orders[slot], float(lr), the_lock, go, send,
+                                     _fail_after if slot == 0 else None))
+            proc.start()
+            send.close()
+            procs.append(proc)
+            conns.append(recv)
+        samples = [(0, 0, w.copy())]
+        start = time.perf_counter_ns()
+        go.set()
+        deadline = time.perf_counter() + timeout
+        while any(proc.is_alive() for proc in procs):
+            if any(proc.exitcode not in (None, 0) for proc in procs):
+                break  # a worker failed: stop the others (below) and report it
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"Hogwild! workers still running after {timeout} s")
+            time.sleep(sample_every)
+            samples.append((time.perf_counter_ns() - start, int(progress.sum()), w.copy()))
+        for proc in procs:
+            proc.join(timeout=5.0)
+        reports = [c.recv() if c.poll(1.0) else ("error", "no report (the worker died)") for c in conns]
+        failed = [(i, msg) for i, (status, msg) in enumerate(reports) if status != "ok"]
+        if failed or any(proc.exitcode != 0 for proc in procs):
+            i, msg = failed[0] if failed else (0, f"exit codes {[proc.exitcode for proc in procs]}")
+            raise RuntimeError(f"Hogwild! worker {i} failed:\n{msg}")
+        end = int(log[:, :, 1].max()) if log.size else start
+        samples.append((end - start, int(progress.sum()), w.copy()))
+        counts = progress.copy()
+        read_ns = [log[s, :counts[s], 0] - start for s in range(workers)]
+        write_ns = [log[s, :counts[s], 1] - start for s in range(workers)]
+        examples = [orders[s][:counts[s]] for s in range(workers)]
+    finally:
+        # Stop and reap every worker, however we got here (return, worker error, Ctrl-C).
+        if views is not None:
+            views[3][0] = 1
+        if go is not None:
+            go.set()  # a worker still waiting to start must not wait forever
+        for proc in procs:
+            proc.join(timeout=2.0)
+            if proc.is_alive():
+                proc.terminate()
+                proc.join(timeout=2.0)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+        for c in conns:
+            c.close()
+        views = w = progress = log = stop = None
+        shm.close()
+        shm.unlink()
+
+    times = np.array([s[0] for s in samples]) / 1e9
+    theta = np.stack([s[2] for s in samples])
+    z = theta @ X.T
+    losses = np.mean(np.logaddexp(0.0, z) - y * z, axis=-1)
+    overlapped, concurrent, pairs, shared = overlaps(read_ns, write_ns, examples, X != 0)
+    return HogwildRun(workers=workers, lock=bool(lock), times=times, updates=np.array([s[1] for s in samples]),
+                      theta=theta, losses=losses, read_ns=[r / 1e9 for r in read_ns],
+                      write_ns=[r / 1e9 for r in write_ns], examples=examples, overlapped=overlapped,
+                      concurrent=concurrent, pairs=pairs, shared_pairs=shared, wall=float(times[-1]))
