@@ -9,10 +9,11 @@ How a configuration is scored. A problem has a floor :math:`J^*` (its minimum, o
 lower bound) and a tolerance :math:`\tau`. A run of ``steps`` updates at learning rate
 :math:`\eta` ends with the *excess loss*
 
-.. math:: e(\eta) = \max\bigl(J(\theta_T) - J^*, \tau\bigr),
+.. math:: e(\eta) = \max\bigl(J(\theta_T) - J^*, \rho\bigr),
 
 averaged over the problem's seeds (a diverged run scores :math:`+\infty`; excess
-losses below :math:`\tau` count as :math:`\tau`). From these:
+losses below the problem's resolution :math:`\rho` count as :math:`\rho`, by
+default :math:`\tau / 100`). From these:
 
 * **best loss** :math:`e^* = \min_\eta e(\eta)` over the grid, at :math:`\eta^*`;
 * **steps to tolerance**: the fewest updates after which :math:`J - J^* < \tau`
@@ -66,7 +67,7 @@ class Problem:
     floor : float
         :math:`J^*`, the minimum (or a lower bound) of the loss.
     tol : float
-        :math:`\\tau`, the tolerance on :math:`J - J^*`.
+        :math:`\\tau`, the tolerance on :math:`J - J^*` (steps to tolerance).
     steps : int
         Updates per run.
     seeds : int
@@ -74,6 +75,8 @@ class Problem:
     escape : bool
         True where the loss is unbounded below (the saddle): running off towards
         :math:`-\\infty` is the goal, not a divergence.
+    resolution : float, optional
+        :math:`\\rho`: excess losses below it count as equal to it; default ``tol / 100``.
     """
 
     name: str
@@ -84,6 +87,11 @@ class Problem:
     steps: int
     seeds: int = 1
     escape: bool = False
+    resolution: float = None
+
+    def __post_init__(self):
+        if self.resolution is None:
+            object.__setattr__(self, "resolution", self.tol / 100)
 
     @property
     def stochastic(self):
@@ -315,13 +323,13 @@ def suite(size="small"):
                          description=f"saddle (escape to J ≤ −1 from (1, 0.001), {300 * m} steps)"),
         function_problem("styblinski-tang", 500 * m, tol=1e-4, seeds=seeds,
                          description=f"Styblinski–Tang ({seeds} random starts, {500 * m} steps)"),
-        model_problem("logistic", models.LogisticRegression(), bc, upd, tol=5e-3, batch_size=32, seeds=seeds,
+        model_problem("logistic", models.LogisticRegression(), bc, upd, tol=1e-2, batch_size=32, seeds=seeds,
                       lam=1e-3, eval_every=10,
                       description=f"logistic regression, breast cancer (569 tumours, L2 1e-3, batch 32, {upd} updates)"),
-        model_problem("sparse", models.LogisticRegression(), sparse, upd, tol=5e-3, batch_size=32, seeds=seeds,
+        model_problem("sparse", models.LogisticRegression(), sparse, upd, tol=1e-2, batch_size=32, seeds=seeds,
                       lam=1e-3, eval_every=10,
                       description=f"logistic regression, sparse 0/1 features (1000 examples, L2 1e-3, batch 32, {upd} updates)"),
-        model_problem("mlp", mlp, digits, upd, tol=0.02, batch_size=32, seeds=seeds, floor=0.0,
+        model_problem("mlp", mlp, digits, upd, tol=5e-3, batch_size=32, seeds=seeds, floor=0.0,
                       init=lambda seed: mlp.init(seed), eval_every=20,
                       description=f"MLP 64-16-10, digits ({digits.n} images, batch 32, {upd} updates)"),
     ]
@@ -335,12 +343,12 @@ def _steps_to(at, losses, floor, tol):
 
 
 def _score(problem, at, losses, diverged_at):
-    """Excess final loss, floored at tol (inf where diverged), and steps to tolerance, per configuration."""
+    """Excess final loss, floored at the resolution (inf where diverged), and steps to tolerance."""
     # The last finite loss of each configuration: where a run escaped (the saddle) it is its best.
     finite = np.isfinite(losses)
     last = np.where(finite.any(0), len(losses) - 1 - np.argmax(finite[::-1], axis=0), 0)
     final = losses[last, np.arange(losses.shape[1])]
-    excess = np.maximum(final - problem.floor, problem.tol)
+    excess = np.maximum(final - problem.floor, problem.resolution)
     if problem.escape:
         # Filled forward, an escaped run stays escaped; one that blew up elsewhere (J → +∞) does not.
         filled = np.where(finite, losses, final)
@@ -601,7 +609,7 @@ class Comparison:
                 text = "∞" if metric == "default" and v >= 1e12 else fmt.format(v)
                 mid = np.sqrt(lo * hi) if norm is not None else (lo + hi) / 2
                 dark = (v < mid) != (metric in ("rank", "default"))
-                ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white" if dark else "black")
+                ax.text(j, i, text, ha="center", va="center", fontsize=8, color="white" if dark else "black")
         ax.figure.colorbar(mesh, ax=ax, label=label)
         return mesh
 
@@ -642,9 +650,12 @@ class Table:
     rows: list
 
     def _repr_html_(self):
-        head = "".join(f"<th>{h}</th>" for h in self.header)
-        body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in self.rows)
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        # Compact: a table of rules x problems should fit the width of a book page.
+        cell = 'style="padding:2px 6px"'
+        head = "".join(f"<th {cell}>{h}</th>" for h in self.header)
+        body = "".join("<tr>" + "".join(f"<td {cell}>{c}</td>" for c in row) + "</tr>" for row in self.rows)
+        return (f'<table style="font-size:0.8em"><thead><tr>{head}</tr></thead>'
+                f"<tbody>{body}</tbody></table>")
 
     def to_markdown(self):
         lines = ["| " + " | ".join(self.header) + " |", "|" + "---|" * len(self.header)]

@@ -67,7 +67,7 @@ def _segment_size(p, workers, per_worker):
     return 8 * (p + workers + 2 * workers * per_worker + 1)
 
 
-def _worker(name, slot, p, workers, per_worker, indptr, indices, values, y, order, lr, lock, go, conn,
+def _worker(name, slot, p, workers, per_worker, indptr, indices, values, y, order, lr, lock, ready, conn,
             fail_after):
     """One Hogwild! worker: SGD over ``order`` on the shared weights (runs in its own process)."""
     # The caller handles Ctrl-C and stops the workers itself: a worker must not die half-way
@@ -78,7 +78,7 @@ def _worker(name, slot, p, workers, per_worker, indptr, indices, values, y, orde
         shm = shared_memory.SharedMemory(name=name)
         w, progress, log, stop = _views(shm.buf, p, workers, per_worker)
         clock, exp = time.perf_counter_ns, math.exp
-        go.wait()
+        ready.wait()  # all workers and the caller meet here, so the workers start together
         for k, e in enumerate(order):
             if k & 63 == 0 and stop[0]:
                 break
@@ -129,12 +129,9 @@ class HogwildRun:
         Per worker, when each of its updates read :math:`w` and finished writing it.
     examples : list of ndarray
         Per worker, the example of each update.
-    overlapped : list of ndarray of bool
-        Per worker, whether another worker wrote a coordinate of the update while it was in flight.
-    concurrent : list of ndarray of bool
-        Per worker, whether another worker finished any update while it was in flight.
-    pairs, shared_pairs : int
-        Concurrent pairs of updates (one finished inside the other) and how many shared a coordinate.
+    partners, shared : list of ndarray of int
+        Per worker and update: how many updates of other workers finished while it was in flight,
+        and how many of those wrote a coordinate it uses (see :func:`overlaps`).
     wall : float
         Seconds from the start signal to the last worker's end.
     """
@@ -148,15 +145,23 @@ class HogwildRun:
     read_ns: list
     write_ns: list
     examples: list
-    overlapped: list
-    concurrent: list
-    pairs: int
-    shared_pairs: int
+    partners: list
+    shared: list
     wall: float
 
     @property
     def total_updates(self):
         return int(sum(len(r) for r in self.read_ns))
+
+    @property
+    def overlapped(self):
+        """Per worker: did another worker write one of the update's coordinates while it was in flight?"""
+        return [h > 0 for h in self.shared]
+
+    @property
+    def concurrent(self):
+        """Per worker: did another worker finish any update while this one was in flight?"""
+        return [c > 0 for c in self.partners]
 
     @property
     def overlap_rate(self):
@@ -171,9 +176,25 @@ class HogwildRun:
         return float(sum(c.sum() for c in self.concurrent) / n) if n else 0.0
 
     @property
+    def n_concurrent(self):
+        """How many updates had another worker's update finish while they were in flight."""
+        return int(sum(c.sum() for c in self.concurrent))
+
+    @property
+    def pairs(self):
+        """Concurrent pairs: (u, v) with v finishing while u was in flight, v of another worker."""
+        return int(sum(c.sum() for c in self.partners))
+
+    @property
     def shared_rate(self):
-        """Of the concurrent pairs of updates, the fraction that shared a coordinate (NaN if none)."""
-        return self.shared_pairs / self.pairs if self.pairs else float("nan")
+        r"""Of an update's concurrent partners, the fraction that shared a coordinate with it,
+        averaged over the concurrent updates (each counts once, however long it was in flight);
+        NaN if no update was concurrent. For random examples it estimates
+        :math:`P(S_u \cap S_v \ne \emptyset)`."""
+        c = np.concatenate(self.partners) if self.partners else np.zeros(0)
+        h = np.concatenate(self.shared) if self.shared else np.zeros(0)
+        busy = c > 0
+        return float(np.mean(h[busy] / c[busy])) if busy.any() else float("nan")
 
     @property
     def updates_per_second(self):
@@ -200,33 +221,31 @@ def overlaps(read_ns, write_ns, examples, support):
 
     Returns
     -------
-    overlapped, concurrent : list of ndarray of bool
-        Per worker and update.
-    pairs, shared : int
-        Concurrent pairs (u, v) counted, and how many of them shared a coordinate.
+    partners, shared : list of ndarray of int
+        Per worker and update: how many updates of other workers ended inside it, and how many of
+        those shared a coordinate with it. Concurrent means ``partners > 0``, overlapped ``shared > 0``.
     """
     packed = np.packbits(np.asarray(support, dtype=bool), axis=1)
-    overlapped, concurrent, pairs, shared_pairs = [], [], 0, 0
+    partners, shared_out = [], []
     for a in range(len(read_ns)):
-        hit = np.zeros(len(read_ns[a]), dtype=bool)
-        busy = np.zeros(len(read_ns[a]), dtype=bool)
+        m = len(read_ns[a])
+        count = np.zeros(m, dtype=np.int64)
+        hits = np.zeros(m, dtype=np.int64)
         for b in range(len(read_ns)):
             if a == b or len(write_ns[b]) == 0:
                 continue
             # Updates of b that finished inside (r_u, e_u): a contiguous range of b's log.
             lo = np.searchsorted(write_ns[b], read_ns[a], side="right")
             hi = np.searchsorted(write_ns[b], write_ns[a], side="left")
-            count = np.maximum(hi - lo, 0)
-            u = np.repeat(np.arange(len(lo)), count)
-            v = np.repeat(lo, count) + (np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count))
+            n_ab = np.maximum(hi - lo, 0)
+            u = np.repeat(np.arange(m), n_ab)
+            v = np.repeat(lo, n_ab) + (np.arange(n_ab.sum()) - np.repeat(np.cumsum(n_ab) - n_ab, n_ab))
             shared = (packed[examples[a][u]] & packed[examples[b][v]]).any(axis=1)
-            hit[u[shared]] = True
-            busy[count > 0] = True
-            pairs += int(count.sum())
-            shared_pairs += int(shared.sum())
-        overlapped.append(hit)
-        concurrent.append(busy)
-    return overlapped, concurrent, pairs, shared_pairs
+            count += n_ab
+            hits += np.bincount(u[shared], minlength=m)
+        partners.append(count)
+        shared_out.append(hits)
+    return partners, shared_out
 
 
 def _context():
@@ -294,7 +313,7 @@ def hogwild(X, y, *, workers=2, lock=False, lr=0.5, epochs=1, seed=0, sample_eve
     name = f"{SEGMENT_PREFIX}{os.getpid()}_{secrets.token_hex(4)}"
     shm = shared_memory.SharedMemory(name=name, create=True, size=_segment_size(p, workers, per_worker))
     procs, conns = [], []
-    views = go = None
+    views = ready = None
     try:
         views = _views(shm.buf, p, workers, per_worker)
         w, progress, log, stop = views
@@ -302,20 +321,20 @@ def hogwild(X, y, *, workers=2, lock=False, lr=0.5, epochs=1, seed=0, sample_eve
         progress[:] = 0
         stop[0] = 0
         the_lock = ctx.Lock() if lock else None
-        go = ctx.Event()
+        ready = ctx.Barrier(workers + 1)
         for slot in range(workers):
             recv, send = ctx.Pipe(duplex=False)
             proc = ctx.Process(target=_worker, name=f"hogwild-{slot}", daemon=True,
                                args=(name, slot, p, workers, per_worker, indptr, indices, values, y,
-                                     orders[slot], float(lr), the_lock, go, send,
+                                     orders[slot], float(lr), the_lock, ready, send,
                                      _fail_after if slot == 0 else None))
             proc.start()
             send.close()
             procs.append(proc)
             conns.append(recv)
         samples = [(0, 0, w.copy())]
+        ready.wait(timeout)
         start = time.perf_counter_ns()
-        go.set()
         deadline = time.perf_counter() + timeout
         while any(proc.is_alive() for proc in procs):
             if any(proc.exitcode not in (None, 0) for proc in procs):
@@ -341,8 +360,8 @@ def hogwild(X, y, *, workers=2, lock=False, lr=0.5, epochs=1, seed=0, sample_eve
         # Stop and reap every worker, however we got here (return, worker error, Ctrl-C).
         if views is not None:
             views[3][0] = 1
-        if go is not None:
-            go.set()  # a worker still waiting to start must not wait forever
+        if ready is not None:
+            ready.abort()  # a worker still waiting to start must not wait forever
         for proc in procs:
             proc.join(timeout=2.0)
             if proc.is_alive():
@@ -361,8 +380,8 @@ def hogwild(X, y, *, workers=2, lock=False, lr=0.5, epochs=1, seed=0, sample_eve
     theta = np.stack([s[2] for s in samples])
     z = theta @ X.T
     losses = np.mean(np.logaddexp(0.0, z) - y * z, axis=-1)
-    overlapped, concurrent, pairs, shared = overlaps(read_ns, write_ns, examples, X != 0)
+    partners, shared = overlaps(read_ns, write_ns, examples, X != 0)
     return HogwildRun(workers=workers, lock=bool(lock), times=times, updates=np.array([s[1] for s in samples]),
                       theta=theta, losses=losses, read_ns=[r / 1e9 for r in read_ns],
-                      write_ns=[r / 1e9 for r in write_ns], examples=examples, overlapped=overlapped,
-                      concurrent=concurrent, pairs=pairs, shared_pairs=shared, wall=float(times[-1]))
+                      write_ns=[r / 1e9 for r in write_ns], examples=examples, partners=partners,
+                      shared=shared, wall=float(times[-1]))

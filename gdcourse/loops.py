@@ -57,8 +57,9 @@ class History:
         (evaluating the full loss is not counted).
     batch_losses : ndarray, shape (updates,)
         Loss on each mini-batch just before its update: the noisy curve of the text's Image 1.
-    diverged_at : int
-        Update at which the loss or θ became non-finite, ``-1`` if never.
+    diverged_at : int or ndarray of int
+        Update at which the loss or θ became non-finite, ``-1`` if never (one per
+        configuration when ``theta0`` is a grid).
     val_losses : ndarray or None, shape (epochs + 1,)
         With ``val``: the loss on the validation set before training and after every epoch.
     best_epoch : int
@@ -85,6 +86,9 @@ class History:
         return len(self.batch_losses) // max(len(self.epoch_losses) - 1, 1)
 
     def describe(self):
+        if np.ndim(self.diverged_at):
+            return (f"{int(np.sum(np.asarray(self.diverged_at) >= 0))} of {np.size(self.diverged_at)} "
+                    f"configurations diverged")
         if self.diverged_at >= 0:
             return f"diverged at update {self.diverged_at}"
         if self.stopped_at >= 0:
@@ -125,6 +129,13 @@ def train(model, optimizer, X, y, theta0, *, epochs, batch_size, seed=0, order="
     ``reset_state()``, ``update_state(theta, X_batch)`` and ``state``: ``train``
     resets it before the first update, updates it with every mini-batch at the θ
     its gradient is taken at, and restores it with the best θ.
+
+    ``theta0`` of shape ``(k, d)`` trains a grid of k configurations in one call
+    (several initialisations, or hyperparameters given as columns of shape
+    ``(k, 1)``): all see the same mini-batches (each its own gradient noise), the
+    losses in the History get a trailing axis of length k, and ``diverged_at`` is
+    an array: a configuration that diverges keeps its last good θ while the others
+    go on. ``val`` and ``patience`` need a single θ.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise ValueError(f"Invalid epochs: {epochs!r} (must be an integer >= 1)")
@@ -133,6 +144,9 @@ def train(model, optimizer, X, y, theta0, *, epochs, batch_size, seed=0, order="
     get_batches(np.arange(0), batch_size)  # validates batch_size before any work
     rng = np.random.default_rng(seed)
     theta = np.array(theta0, dtype=np.float64)
+    grid = theta.ndim > 1
+    if grid and val is not None:
+        raise ValueError(f"Invalid val with theta0 of shape {theta.shape} (validation needs a single θ, shape (d,))")
     optimizer.reset()
     if patience is not None and (isinstance(patience, bool) or not isinstance(patience, (int, np.integer))
                                  or patience < 1):
@@ -157,7 +171,7 @@ def train(model, optimizer, X, y, theta0, *, epochs, batch_size, seed=0, order="
     if stateful:
         model.reset_state()
     epoch_losses, epoch_times, batch_losses = [model.loss(theta, X, y)], [0.0], []
-    elapsed, update, diverged_at = 0.0, 0, -1
+    elapsed, update, diverged_at = 0.0, 0, (np.full(theta.shape[:-1], -1) if grid else -1)
     val_losses, best_epoch, stopped_at = [], -1, -1
     if val is not None:
         val_losses.append(val_loss(theta, X_val, y_val))
@@ -167,7 +181,7 @@ def train(model, optimizer, X, y, theta0, *, epochs, batch_size, seed=0, order="
             start = time.perf_counter()
             for idx in get_batches(epoch_order(len(X), epoch, rng, order), batch_size):
                 Xb, yb = X[idx], y[idx]
-                batch_losses.append(model.loss(theta, Xb, yb))
+                batch_losses.append(np.where(np.asarray(diverged_at) >= 0, np.nan, model.loss(theta, Xb, yb)))
                 if stateful:
                     model.update_state(theta, Xb)
                 if schedule is not None:
@@ -177,16 +191,21 @@ def train(model, optimizer, X, y, theta0, *, epochs, batch_size, seed=0, order="
                 else:
                     new = optimizer.step(theta, lambda th: perturb(model.grad(th, Xb, yb)))
                 update += 1
-                if diverged(new, batch_losses[-1], bound):
+                bad = diverged(new, batch_losses[-1], bound)
+                if grid:
+                    # A configuration that diverges keeps its last good θ; the others go on.
+                    diverged_at = np.where(bad & (diverged_at < 0), update, diverged_at)
+                    new = np.where((diverged_at >= 0)[..., None], theta, new)
+                elif bad:
                     diverged_at = update
                     break
                 theta = new
                 if thetas is not None and update % record_every == 0:
                     thetas.append(theta.copy())
             elapsed += time.perf_counter() - start
-            epoch_losses.append(model.loss(theta, X, y) if diverged_at < 0 else np.nan)
+            epoch_losses.append(np.where(np.asarray(diverged_at) >= 0, np.nan, model.loss(theta, X, y)))
             epoch_times.append(elapsed)
-            if diverged_at >= 0:
+            if np.all(np.asarray(diverged_at) >= 0):
                 break
             if val is not None:
                 val_losses.append(val_loss(theta, X_val, y_val))

@@ -264,9 +264,10 @@ class _Batches:
         q, i = self.queue[w], self.pos[w]
         if i + self.b > len(q):
             # Refill with whole passes (each one a fresh permutation of the worker's shard).
-            parts = [q[i:]]
-            while sum(map(len, parts)) < max(self.b, 256):
+            parts, have = [q[i:]], len(q) - i
+            while have < self.b:
                 parts.append(self.rngs[w].permutation(self.shards[w]))
+                have += len(parts[-1])
             q, i = self.queue[w], self.pos[w] = np.concatenate(parts), 0
         self.pos[w] = i + self.b
         return q[i:i + self.b]
@@ -325,6 +326,8 @@ class SimResult:
     diverged_at : int or ndarray
         Gradients computed at the first record whose θ or loss was not finite or beyond the bound;
         ``-1`` where never.
+    events : int
+        Events the simulator processed (for the synchronous algorithms: rounds), for benchmarks.
     """
 
     steps: np.ndarray
@@ -376,12 +379,12 @@ class _Recorder:
         self.steps.append(done)
         self.times.append(t)
         self.thetas.append(theta.copy())
-        L = np.stack(np.broadcast_arrays(*locals_))
+        L = np.stack(locals_)
         self.drift.append(np.sqrt(np.mean(np.sum((L - theta) ** 2, axis=-1), axis=0)))
         if self.record_local:
             self.local.append(L)
 
-    def result(self, batches, events):
+    def result(self, batches, events, batch_size):
         thetas = np.stack(self.thetas)
         with np.errstate(all="ignore"):
             losses = np.asarray(self.problem.loss(thetas), dtype=np.float64)
@@ -397,7 +400,7 @@ class _Recorder:
             staleness=a[:, 0].astype(np.int64), apply_time=a[:, 1], apply_worker=a[:, 2].astype(np.int64),
             apply_shard=a[:, 3].astype(np.int64), apply_step=a[:, 4].astype(np.int64),
             step_worker=s[:, 0].astype(np.int64), step_start=s[:, 1], step_end=s[:, 2],
-            batches=np.array(batches, dtype=np.int64).reshape(len(batches), -1),
+            batches=np.array(batches, dtype=np.int64).reshape(len(batches), batch_size),
             diverged_at=int(diverged_at) if diverged_at.ndim == 0 else diverged_at, events=events)
 
 
@@ -557,7 +560,7 @@ def downpour(problem, theta0, optimizer, *, workers=4, shards=1, steps=1000, bat
                 staleness = server.apply(s, g, version, z)
                 rec.applies.append((staleness, t, w, s, step))
         rec.record(done, t, server.theta, params)
-    return rec.result(batches, ev.count)
+    return rec.result(batches, ev.count, b)
 
 
 # --- Elastic Averaging SGD ---------------------------------------------------------------------------
@@ -632,7 +635,7 @@ def easgd(problem, theta0, *, lr, rho, tau=1, workers=4, steps=1000, batch_size=
                 if done // every > prev // every and done < steps:
                     rec.record(done, t, server.theta, x)
             rec.record(done, t, server.theta, x)
-            return rec.result(batches, rnd)
+            return rec.result(batches, rnd, b)
 
         k = [0] * W
         started = done = 0
@@ -678,7 +681,7 @@ def easgd(problem, theta0, *, lr, rho, tau=1, workers=4, steps=1000, batch_size=
                 server.add(0, e)
                 rec.applies.append((staleness, t, w, 0, step))
         rec.record(done, t, server.theta, x)
-    return rec.result(batches, ev.count)
+    return rec.result(batches, ev.count, b)
 
 
 # --- Synchronous data parallelism ---------------------------------------------------------------------
@@ -724,7 +727,7 @@ def synchronous(problem, theta0, optimizer, *, workers=4, steps=1000, batch_size
             if done // every > prev // every and done < steps:
                 rec.record(done, t, server.theta, [server.theta])
         rec.record(done, t, server.theta, [server.theta])
-    return rec.result(batches, rnd)
+    return rec.result(batches, rnd, b)
 
 
 # --- Delay-tolerant Adagrad ---------------------------------------------------------------------------

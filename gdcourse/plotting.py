@@ -162,12 +162,15 @@ class PathPlot:
         """The artists of the left panel that :meth:`update` changes."""
         return [a for arts in self.artists.values() for a in arts[:3]]
 
-    def update(self, runs, limits_from=None):
+    def update(self, runs, limits_from=None, decades=False):
         """Show ``runs`` (name -> Trajectory); names without a run are hidden.
 
         ``limits_from`` (name -> Trajectory, default ``runs``) sets the loss panel's
         limits: an explorer that plays the first steps of runs passes the full runs,
-        so that the axes stay put while the curves grow.
+        so that the axes stay put while the curves grow. ``decades=True`` rounds a
+        log-scale loss panel's limits out to whole powers of ten, so that small
+        changes of the runs leave the axes as they are (an explorer then redraws
+        only the curves, not the ticks).
         """
         shown, lows, highs, steps = [], [], [], 1
         for name, (path, start, cross, loss) in self.artists.items():
@@ -195,7 +198,10 @@ class PathPlot:
         if shown:
             lo, hi = min(lows), max(highs)
             if self.min_value is not None:
-                self.ax_loss.set_ylim(lo / 3, hi * 3)
+                lo, hi = lo / 3, hi * 3
+                if decades:
+                    lo, hi = 10.0 ** np.floor(np.log10(lo)), 10.0 ** np.ceil(np.log10(hi))
+                self.ax_loss.set_ylim(lo, hi)
             else:
                 pad = 0.05 * (hi - lo) or 1.0
                 self.ax_loss.set_ylim(lo - pad, hi + pad)
@@ -943,4 +949,59 @@ def plot_hogwild(ax, runs, x="updates"):
     ax.set_ylabel("J(w) on all the data")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
+    return ax
+
+
+# --- The family tree of the rules (the conclusion) ---------------------------------------------
+
+__all__ += ["LINEAGE", "family_tree"]
+
+#: rule -> (the rules it builds on, the weakness of the first one that it fixes, in a few words).
+#: AdamW comes after the text (Loshchilov & Hutter); a second parent is where an idea was borrowed.
+LINEAGE = {
+    "Momentum": (("SGD",), "oscillates across ravines"),
+    "NAG": (("Momentum",), "rolls blindly up the next slope"),
+    "Adagrad": (("SGD",), "one η for every parameter"),
+    "Adadelta": (("Adagrad",), "steps shrink to zero;\nunits of the update"),
+    "RMSprop": (("Adagrad",), "steps shrink to zero"),
+    "Adam": (("RMSprop", "Momentum"), "no momentum"),
+    "AdaMax": (("Adam",), "ℓ₂ norm of\npast gradients"),
+    "Nadam": (("Adam", "NAG"), "classical\nmomentum"),
+    "AMSGrad": (("Adam",), "forgets rare\nlarge gradients"),
+    "AdamW": (("Adam",), "L2 penalty\nrescaled by 1/√v̂"),
+}
+
+_TREE_XY = {"SGD": (0.0, 4.0), "Momentum": (-2.3, 3.0), "Adagrad": (2.3, 3.0), "NAG": (-2.3, 2.0),
+            "RMSprop": (1.2, 2.0), "Adadelta": (3.5, 2.0), "Adam": (0.0, 1.0), "AdaMax": (-3.3, -0.7),
+            "Nadam": (-1.1, -0.7), "AMSGrad": (1.1, -0.7), "AdamW": (3.3, -0.7)}
+
+
+def family_tree(ax=None, figsize=(11, 5.6)):
+    """The rules as a family tree: an arrow from a rule to the one that fixes a weakness of it.
+
+    Each arrow is labelled with the weakness (:data:`LINEAGE`); a dashed arrow is an idea
+    borrowed from a second parent; AdamW, which came after the text, has a dashed box.
+    Returns the axes.
+    """
+    if ax is None:
+        ax = Figure(figsize=figsize, layout="constrained").add_subplot()
+    for child, (parents, weakness) in LINEAGE.items():
+        for k, parent in enumerate(parents):
+            (x0, y0), (x1, y1) = _TREE_XY[parent], _TREE_XY[child]
+            ax.annotate("", xy=(x1, y1 + 0.2), xytext=(x0, y0 - 0.2),
+                        arrowprops=dict(arrowstyle="-|>", color="0.35", lw=1.2, ls="-" if k == 0 else "--",
+                                        shrinkA=2, shrinkB=2))
+            if k == 0:
+                # Nearer the child than the parent, so that siblings' labels do not collide.
+                ax.text(x0 + 0.6 * (x1 - x0), y0 + 0.6 * (y1 - y0), weakness, ha="center", va="center", fontsize=8,
+                        color="0.15", bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.9))
+    for i, (name, (x, y)) in enumerate(_TREE_XY.items()):
+        after = name not in PALETTE
+        ax.text(x, y, name, ha="center", va="center", fontsize=11, fontweight="bold",
+                color="black" if after else "white",
+                bbox=dict(boxstyle="round,pad=0.35", fc="white" if after else color(name, i),
+                          ec=color(name, i) if not after else "black", ls="--" if after else "-", lw=1.4))
+    ax.set_xlim(-4.0, 4.3)
+    ax.set_ylim(-1.1, 4.4)
+    ax.axis("off")
     return ax

@@ -16,6 +16,7 @@ import numpy as np
 import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
 
 from . import datasets, loops, models, nn
 from . import objectives as objs
@@ -217,14 +218,20 @@ class PathExplorer(Explorer):
         if self._drawn_objective != objective:
             fig.clear()
             self.plot = plotting.PathPlot(fig, objs.get(objective), self.rules)
+            if self.plot.min_value is not None:
+                # No minor ticks on the log loss axis: dozens of tick artists would be redrawn with every
+                # new limit, and at the explorer's size they show little.
+                self.plot.ax_loss.yaxis.set_minor_locator(NullLocator())
             self._drawn_objective = objective
             self._background = None
         status = " · ".join(f"<b>{r}</b>: {t.describe()}" for r, t in self.runs.items())
+        # Loss limits in whole decades: most slider moves then redraw the curves, not the axes.
         if shown is None:
-            self.plot.update(self.runs)
+            self.plot.update(self.runs, decades=True)
             return status
         k = min(shown, values["steps"])
-        self.plot.update({r: _first_steps(t, k) for r, t in self.runs.items()}, limits_from=self.runs)
+        self.plot.update({r: _first_steps(t, k) for r, t in self.runs.items()}, limits_from=self.runs,
+                         decades=True)
         return f"<b>step {k} of {values['steps']}</b> · {status}"
 
     def render(self):
@@ -661,9 +668,9 @@ class HogwildExplorer(SimExplorer):
 
     lines = {0: ("serial SGD", "W lock-free workers"), 1: ("conflicting updates",)}
     styles = {"conflicting updates": {"color": "#444444"}}
-    labels = {0: ("loss of the shared weights", "updates made", "J(w)", True),
+    labels = {0: ("loss of the shared weights", "updates made", "J(w)", False),
               1: ("running share of updates that conflicted", "updates made", "fraction", False)}
-    fixed = {0: (None, (0.2, 2.0)), 1: (None, (0.0, 1.0))}
+    fixed = {0: (None, (0.0, 1.5)), 1: (None, (0.0, 1.0))}
 
     def __init__(self, features=(400, 100, 25, 12), workers=16, lr=0.8, steps=400, n=1000):
         self.steps, self.n, self._data, self._serial = steps, n, {}, {}
@@ -741,24 +748,30 @@ class DelayExplorer(SimExplorer):
     logx = (1,)
     fixed = {0: (None, (0.1, 3.0)), 1: (None, (0.1, 30.0))}
 
-    def __init__(self, workers=64, lr=1.0, steps=240, lrs=None):
+    def __init__(self, workers=64, lr=1.0, steps=160, lrs=None, cache=True):
         ds = datasets.sparse_classification(1000, np.geomspace(0.5, 0.005, 30), seed=0)
         self.problem = _parallel.Problem(models.LogisticRegression(), ds.X, ds.y)
-        self.lrs = np.geomspace(0.03, 30, 7) if lrs is None else np.asarray(lrs, dtype=np.float64)
-        self.steps, self._cache = steps, {}
+        self.lrs = (np.array([0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0]) if lrs is None
+                    else np.asarray(lrs, dtype=np.float64))
+        self.steps, self.cache, self._cache = steps, cache, {}
         value = self.lrs[np.argmin(np.abs(np.log(self.lrs / lr)))]
-        controls = {"workers": _int_slider(workers, 1, 256, "workers W"),
+        options = sorted({1, 2, 4, 8, 16, 32, 64, 128, 256, int(workers)})
+        controls = {"workers": widgets.SelectionSlider(options=options, value=int(workers), description="workers W",
+                                                       continuous_update=True, **_SLIDER_LAYOUT),
                     "lr": widgets.SelectionSlider(options=[(f"{v:.3g}", v) for v in self.lrs], value=value,
                                                   description="η", continuous_update=True, **_SLIDER_LAYOUT)}
         super().__init__(controls, columns=2)
 
     def runs(self, workers):
+        """Adagrad and AdaptiveRevision over the whole grid of η at ``workers`` (kept for a revisit)."""
         if workers not in self._cache:
             theta0 = np.zeros((len(self.lrs), self.problem.d))
             kw = dict(workers=workers, steps=self.steps, spread=0.5, record_every=10)
-            self._cache = {workers: (
+            if not self.cache:
+                self._cache = {}
+            self._cache[workers] = (
                 _parallel.downpour(self.problem, theta0, RULES["Adagrad"](lr=self.lrs[:, None]), **kw),
-                _parallel.downpour(self.problem, theta0, _parallel.AdaptiveRevision(lr=self.lrs[:, None]), **kw))}
+                _parallel.downpour(self.problem, theta0, _parallel.AdaptiveRevision(lr=self.lrs[:, None]), **kw))
         return self._cache[workers]
 
     def compute(self, workers, lr):
@@ -1209,7 +1222,7 @@ class EarlyStoppingExplorer(_Blit, Explorer):
             fig.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.9)
             ax.set_yscale("log")
             ax.set_xlim(0, self.epochs)
-            ax.set_ylim(1e-4, 1.5)
+            ax.set_ylim(2e-3, 1.5)
             ax.set_xlabel("epoch")
             ax.set_ylabel("loss")
             ax.set_title(f"breast cancer: {len(self.X)} training tumours, {self.net.n_params} parameters")

@@ -124,3 +124,15 @@ def test_train_keeps_running_statistics_and_the_network_learns_digits():
     hist = train(net, O.SGD(lr=0.5), tr.X, tr.y, net.init(seed=0), epochs=3, batch_size=64)
     assert net.state is not None and net.state["mean"][0].shape == (32,)
     assert net.accuracy(hist.theta, va.X, va.y, mode="eval") > 0.9
+
+
+def test_a_grid_of_batchnorm_networks_keeps_one_set_of_running_statistics_each():
+    net = MLP((5, 4, 3), batchnorm=True)
+    thetas = np.stack([net.init(seed=s) for s in range(2)])
+    grid = train(net, O.SGD(lr=0.1), X, Y, thetas, epochs=2, batch_size=6, seed=1)
+    grid_state = [m.copy() for m in net.state["mean"]]
+    assert grid_state[0].shape == (2, 4)
+    for k in range(2):
+        one = train(net, O.SGD(lr=0.1), X, Y, thetas[k], epochs=2, batch_size=6, seed=1)
+        np.testing.assert_allclose(grid.theta[k], one.theta, rtol=1e-10)
+        np.testing.assert_allclose(grid_state[0][k], net.state["mean"][0], rtol=1e-10)

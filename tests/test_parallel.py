@@ -156,13 +156,13 @@ def test_adaptive_revision_one_step_by_hand():
 def test_gradients_all_in_flight_land_where_one_adagrad_step_on_their_sum_does(gs, lr):
     # k gradients read at the same point and applied one after the other: the revisions
     # re-apply the earlier ones with the final rate, and z' = (g_1 + ... + g_k)^2.
-    opt = P.AdaptiveRevision(lr=lr)
+    opt = P.AdaptiveRevision(lr=lr, eps=0.0)
     theta, applied = np.array([0.5]), 0.0
     for g in gs:
         theta = opt.step(theta, lambda _: np.array([g]), g_bck=np.array([applied]))
         applied += g
-    one = O.Adagrad(lr=lr).step(np.array([0.5]), lambda _: np.array([sum(gs)]))
-    np.testing.assert_allclose(theta, one, rtol=1e-9)
+    one = O.Adagrad(lr=lr, eps=0.0).step(np.array([0.5]), lambda _: np.array([sum(gs)]))
+    np.testing.assert_allclose(theta, one, rtol=1e-9, atol=1e-12)
 
 
 def test_the_server_gives_g_bck_the_sum_of_gradients_applied_since_the_read():
@@ -276,3 +276,12 @@ def test_problem_without_bias_holds_the_bias_at_zero():
     g = prob.grad(np.zeros(2), [0])
     np.testing.assert_allclose(g, [-0.5, 0.0])
     np.testing.assert_allclose(prob.loss(np.zeros(2)), np.log(2))
+
+
+def test_zero_steps_or_more_workers_than_steps_are_fine(problem):
+    r = P.downpour(problem, np.zeros(problem.d), O.SGD(lr=0.1), workers=4, steps=0)
+    assert r.batches.shape == (0, 1) and len(r.staleness) == 0 and np.all(r.theta == 0)
+    r = P.downpour(problem, np.zeros(problem.d), O.SGD(lr=0.1), workers=8, steps=3)
+    assert len(r.staleness) == 3 and r.steps[-1] == 3
+    r = P.synchronous(problem, np.zeros(problem.d), O.SGD(lr=0.1), workers=8, steps=3)
+    assert r.steps[-1] == 3 and len(r.staleness) == 1

@@ -234,3 +234,36 @@ def test_centroid_difficulty_by_hand():
     assert d[-1] > 0 and np.all(d[:-1] < 0)
     with pytest.raises(ValueError, match="Invalid data"):
         centroid_difficulty(Xc, np.zeros(5))
+
+
+# --- a grid of configurations in one call -------------------------------------------------------
+
+def test_a_grid_of_initialisations_trains_like_separate_runs():
+    model = LinearRegression()
+    starts = np.array([[0.0, 0, 0, 0], [1.0, -1, 2, 0.5], [3.0, 0, 0, -2]])
+    grid = train(model, O.Momentum(lr=0.05), X, Y, starts, epochs=3, batch_size=7, seed=2)
+    for k, start in enumerate(starts):
+        one = train(model, O.Momentum(lr=0.05), X, Y, start, epochs=3, batch_size=7, seed=2)
+        np.testing.assert_allclose(grid.theta[k], one.theta, rtol=1e-12)
+        np.testing.assert_allclose(grid.epoch_losses[:, k], one.epoch_losses, rtol=1e-12)
+        np.testing.assert_allclose(grid.batch_losses[:, k], one.batch_losses, rtol=1e-12)
+    assert grid.diverged_at.shape == (3,) and np.all(grid.diverged_at == -1)
+
+
+def test_in_a_grid_a_diverging_configuration_stops_and_the_others_go_on():
+    model = LinearRegression()
+    lrs = np.array([[0.1], [50.0]])
+    grid = train(model, O.SGD(lr=lrs), X, Y, np.zeros((2, 4)), epochs=30, batch_size=30)
+    alone = train(model, O.SGD(lr=50.0), X, Y, np.zeros(4), epochs=30, batch_size=30)
+    assert grid.diverged_at[0] == -1 and grid.diverged_at[1] == alone.diverged_at > 0
+    np.testing.assert_allclose(grid.theta[1], alone.theta)      # the last good θ
+    assert np.isnan(grid.epoch_losses[-1, 1]) and grid.epoch_losses[-1, 0] < 0.2
+    assert grid.describe() == "1 of 2 configurations diverged"
+    with pytest.raises(ValueError, match="Invalid val"):
+        train(model, O.SGD(), X, Y, np.zeros((2, 4)), epochs=1, batch_size=5, val=(XV, YV))
+
+
+def test_a_grid_gets_independent_noise_per_configuration():
+    model = LinearRegression()
+    h = train(model, O.SGD(lr=0.01), X, Y, np.zeros((2, 4)), epochs=1, batch_size=30, noise=(1.0, 0.55))
+    assert not np.allclose(h.theta[0], h.theta[1])
