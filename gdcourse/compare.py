@@ -135,13 +135,18 @@ def function_problem(objective, steps, tol, start=None, seeds=1, floor=None, esc
         raise ValueError(f"Invalid floor: {floor!r} (must be a finite number; the objective has no minimum)")
     (x0, x1), (y0, y1) = obj.window
 
-    def run_it(rule, hyperparams, seed):
+    def run_it(rule, hyperparams, seed, schedule=None):
         k = len(next(iter(hyperparams.values())))
         if start is None:
             theta0 = np.random.default_rng(seed).uniform((x0, y0), (x1, y1))
         else:
             theta0 = np.asarray(start, dtype=np.float64)
-        traj = run(make(rule, **hyperparams), obj, np.broadcast_to(theta0, (k, 2)).copy(), steps)
+        lrs = None
+        if schedule is not None:
+            if "lr" not in hyperparams:
+                raise ValueError(f"Invalid schedule: {rule} has no learning rate to anneal")
+            lrs = lambda t: hyperparams["lr"] * schedule(t)
+        traj = run(make(rule, **hyperparams), obj, np.broadcast_to(theta0, (k, 2)).copy(), steps, schedule=lrs)
         return np.arange(steps + 1), traj.losses, np.asarray(traj.diverged_at)
 
     where = "random starts" if start is None else f"start {tuple(start)}"
@@ -375,7 +380,8 @@ def sweep(problems=None, rules=None, lrs=None, factor=2.0, schedule=None, curve_
     factor : float
         :math:`F` of the robustness (see the module docstring).
     schedule : callable, optional
-        ``schedule(t)`` multiplies every learning rate at update ``t`` (stochastic problems only).
+        ``schedule(t)`` multiplies every learning rate at update ``t = 1, 2, …`` (annealing;
+        not for Adadelta, which has no learning rate).
     curve_points : int
         Loss curves are kept at about this many measurements per run.
     """
@@ -392,8 +398,6 @@ def sweep(problems=None, rules=None, lrs=None, factor=2.0, schedule=None, curve_
     needed = np.full(shape, -2, dtype=np.int64)
     curves = {}
     for j, p in enumerate(problems):
-        if schedule is not None and not p.stochastic:
-            raise ValueError(f"Invalid schedule for {p.name}: schedules apply to the stochastic problems only")
         for i, r in enumerate(rules):
             hp = grid_hyperparams(r, lrs)
             per_seed = []

@@ -93,7 +93,7 @@ def _contour_rows(objective, levels=14, n=90):
     return rows
 
 
-def path_explorer(rules, objective="ravine", steps=60, lr=None, param=None, start=None):
+def path_explorer(rules, objective="ravine", steps=60, lr=None, param=None, start=None, param_rules=None):
     r"""A kernel-free explorer: each rule's learning rate (and one shared hyperparameter) on sliders.
 
     Parameters
@@ -113,6 +113,9 @@ def path_explorer(rules, objective="ravine", steps=60, lr=None, param=None, star
         given as :math:`\log_{10}\epsilon`.
     start : tuple, optional
         Start point; the objective's own by default.
+    param_rules : list of str, optional
+        The rules the shared hyperparameter applies to (the others keep their
+        default of it); by default every rule that has it.
     """
     unknown = [r for r in rules if r not in RULES]
     if unknown or not rules:
@@ -125,11 +128,14 @@ def path_explorer(rules, objective="ravine", steps=60, lr=None, param=None, star
     pvalues = np.round(np.asarray(pvalues, dtype=float), 6)
     if pname is not None and pname not in _SYMBOLS:
         raise ValueError(f"Invalid param: {pname!r} (must be one of {', '.join(_SYMBOLS)})")
+    if param_rules is not None and not set(param_rules) <= {r for r in rules if pname in RULES[r].defaults}:
+        raise ValueError(f"Invalid param_rules: {list(param_rules)!r} "
+                         f"(must be rules of {list(rules)!r} that have {pname!r})")
 
     rows, status, params, tests = [], [], [], []
     for i, rule in enumerate(rules):
         cls = RULES[rule]
-        has_lr, has_p = "lr" in cls.defaults, pname in cls.defaults
+        has_lr, has_p = "lr" in cls.defaults, pname in cls.defaults and (param_rules is None or rule in param_rules)
         if has_lr:
             d = np.log10(cls.defaults["lr"])
             lo, hi, default = lr.get(rule, (np.floor(d) - 2, np.floor(d) + 1, round(d * 4) / 4))
@@ -202,7 +208,8 @@ def path_explorer(rules, objective="ravine", steps=60, lr=None, param=None, star
     return Playable(chart, {"contours": _contour_rows(obj), "runs": rows, "status": status})
 
 
-def curve_explorer(table, x, y, sliders, series=None, xlabel=None, ylabel=None, log_y=False, title=None):
+def curve_explorer(table, x, y, sliders, series=None, xlabel=None, ylabel=None, log_y=False, title=None,
+                   ylim=None, log_x=False, dashed=()):
     """A kernel-free explorer over any precomputed curves.
 
     Parameters
@@ -216,6 +223,16 @@ def curve_explorer(table, x, y, sliders, series=None, xlabel=None, ylabel=None, 
         values are not evenly spaced) selecting the rows whose field equals it.
     series : str, optional
         Field naming the curve (one colour each; rule names get their palette colour).
+    ylim : tuple, optional
+        ``(lo, hi)``: a fixed y range, the same for every slider setting (curves
+        leaving it are clipped); by default the range follows the curves shown.
+    log_x : bool
+        A logarithmic x axis.
+    dashed : sequence of str
+        Series drawn dashed (references, e.g. a serial run or a best point).
+
+    A row without a slider's field is drawn at every value of that slider (a
+    reference curve that does not depend on it is stored once).
     """
     if not table:
         raise ValueError("Invalid table: [] (must hold at least one row)")
@@ -223,14 +240,113 @@ def curve_explorer(table, x, y, sliders, series=None, xlabel=None, ylabel=None, 
     for field, (label, values, default) in sliders.items():
         name = "p_" + "".join(ch if ch.isalnum() else "_" for ch in field)
         params.append(_slider(name, values, label, default))
-        tests.append(f"abs(datum['{field}'] - {name}) < 1e-6")
-    enc = {"x": alt.X(f"{x}:Q", title=xlabel or x),
-           "y": alt.Y(f"{y}:Q", title=ylabel or y,
-                      scale=alt.Scale(type="log") if log_y else alt.Scale(zero=False))}
+        tests.append(f"(!isValid(datum['{field}']) || abs(datum['{field}'] - {name}) < 1e-6)")
+    yscale = {"type": "log"} if log_y else {"zero": False}
+    if ylim is not None:
+        yscale = {**yscale, "domain": [float(ylim[0]), float(ylim[1])]}
+    enc = {"x": alt.X(f"{x}:Q", title=xlabel or x), "y": alt.Y(f"{y}:Q", title=ylabel or y, scale=alt.Scale(**yscale))}
+    if log_x:
+        enc["x"] = alt.X(f"{x}:Q", title=xlabel or x, scale=alt.Scale(type="log"))
     if series is not None:
         names = list(dict.fromkeys(row[series] for row in table))
         enc["color"] = alt.Color(f"{series}:N", title=series, scale=alt.Scale(
             domain=names, range=[PALETTE.get(n, color(n, i)) for i, n in enumerate(names)]))
-    chart = alt.Chart(alt.Data(name="table")).mark_line(strokeWidth=1.8).encode(**enc).transform_filter(
+        if dashed:
+            enc["strokeDash"] = alt.StrokeDash(f"{series}:N", title=series, scale=alt.Scale(
+                domain=names, range=[[5, 3] if n in dashed else [1, 0] for n in names]))
+    chart = alt.Chart(alt.Data(name="table")).mark_line(
+        strokeWidth=1.8, **({"clip": True} if ylim is not None else {})).encode(**enc).transform_filter(
         " && ".join(tests)).properties(width=520, height=280, title=title or "")
     return Playable(chart.add_params(*params), {"table": list(table)})
+
+
+# --- Batch size and learning rate (gradient descent variants) ----------------------------------
+
+__all__ += ["variants_table", "variants_explorer"]
+
+
+def _batch_sizes(n):
+    """Powers of two below ``n``, then ``n`` itself (batch gradient descent)."""
+    return [2**k for k in range(int(np.log2(n)) + 1) if 2**k < n] + [n]
+
+
+def variants_table(X, y, epochs=6, seed=0, log_lrs=None, cap=1e6):
+    r"""Loss-against-epoch curves of mini-batch gradient descent for every batch size and learning rate.
+
+    For every batch size :math:`b` (powers of two below ``n = len(X)``, then ``n``)
+    one :func:`gdcourse.loops.train` call trains linear regression from
+    :math:`\theta = 0` with plain SGD updates for all the learning rates at once
+    (a column of η), shuffling every epoch with ``seed``:
+
+    .. math:: \theta = \theta - \eta \cdot \nabla_\theta J(\theta; x^{(i:i+b)}; y^{(i:i+b)})
+
+    Parameters
+    ----------
+    X, y : array_like
+        The training set (e.g. the sample of :class:`gdcourse.widgets.VariantsExplorer`).
+    epochs : int
+        Passes over the data.
+    seed : int
+        Seed of the shuffling.
+    log_lrs : array_like, optional
+        The learning rates as :math:`\log_{10}\eta`; by default -3 to 0.5 a quarter decade apart.
+    cap : float
+        :math:`J - J^*` given to a run at the epoch it diverged in (its curve leaves the
+        plot upwards and stops there).
+
+    Returns
+    -------
+    list of dict
+        One row per epoch and run: ``b`` (:math:`\log_2 b`), ``l`` (:math:`\log_{10}\eta`),
+        ``e`` (epoch), ``j`` (:math:`J(\theta) - J^*` on the whole set) and ``run``: the
+        run at batch size ``b``, or batch gradient descent at the same η (for ``b < n``).
+    """
+    from . import loops, models
+    from .optimizers import make
+
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    if X.ndim != 2 or len(X) < 2 or y.shape != (len(X),):
+        raise ValueError(f"Invalid X, y: shapes {X.shape}, {y.shape} (must be (n, d) and (n,) with n >= 2)")
+    log_lrs = _log_grid(-3.0, 0.5, 0.25) if log_lrs is None else np.round(np.asarray(log_lrs, dtype=float), 6)
+    if log_lrs.ndim != 1 or not len(log_lrs) or not np.all(np.isfinite(log_lrs)):
+        raise ValueError(f"Invalid log_lrs: {log_lrs!r} (must be a non-empty list of finite numbers)")
+    model = models.LinearRegression()
+    best = float(model.loss(model.minimizer(X, y), X, y))
+    n, lrs = len(X), 10.0**log_lrs
+    curves = {}
+    for b in _batch_sizes(n):
+        h = loops.train(model, make("SGD", lr=lrs[:, None]), X, y, np.zeros((len(lrs), X.shape[1] + 1)),
+                        epochs=epochs, batch_size=b, seed=seed)
+        curves[b] = np.asarray(h.epoch_losses, dtype=float).reshape(-1, len(lrs)) - best
+    mine, ref = "this batch size", f"batch GD (b = {n})"
+    rows = []
+    for b, gaps in curves.items():
+        shown = [(mine, gaps)] + ([(ref, curves[n])] if b < n else [])
+        for name, g in shown:
+            for c, log_lr in enumerate(log_lrs):
+                for e in range(g.shape[0]):
+                    v = g[e, c]
+                    j = max(float(v), 1e-16) if np.isfinite(v) else cap
+                    rows.append({"b": float(np.log2(b)), "l": float(log_lr), "e": e, "j": float(f"{j:.4g}"),
+                                 "run": name})
+                    if not np.isfinite(v):
+                        break
+    return rows
+
+
+def variants_explorer(X, y, epochs=6, seed=0, batch_size=4, lr=0.05, log_lrs=None, ylim=(1e-4, 3.0)):
+    r"""A kernel-free batch-size explorer: :math:`\log_2 b` and :math:`\log_{10}\eta` on sliders.
+
+    The curves are :func:`variants_table` (:math:`J(\theta) - J^*` after every epoch,
+    with batch gradient descent at the same η for reference), drawn by
+    :func:`curve_explorer`. ``batch_size`` and ``lr`` are the starting values (each
+    moved to the nearest one on its grid).
+    """
+    table = variants_table(X, y, epochs=epochs, seed=seed, log_lrs=log_lrs)
+    bs = sorted({r["b"] for r in table})
+    ls = sorted({r["l"] for r in table})
+    b0 = min(bs, key=lambda v: abs(v - np.log2(batch_size)))
+    l0 = min(ls, key=lambda v: abs(v - np.log10(lr)))
+    return curve_explorer(table, "e", "j", {"b": ("log₂ batch size", bs, b0), "l": ("log₁₀ η", ls, l0)},
+                          series="run", xlabel="epoch", ylabel="J(θ) − J* on the whole set", log_y=True,
+                          ylim=ylim, title=f"Mini-batch SGD on {len(X)} examples, {epochs} epochs")

@@ -209,7 +209,8 @@ class PathPlot:
         if self._legend is None or labels != [t.get_text() for t in self._legend.get_texts()]:
             if self._legend is not None:
                 self._legend.remove()
-            self._legend = self.ax_loss.legend(handles=shown, fontsize=8, loc="best") if shown else None
+            # A fixed place: "best" searches every curve's points on each redraw of an explorer.
+            self._legend = self.ax_loss.legend(handles=shown, fontsize=8, loc="upper right") if shown else None
         return self
 
 

@@ -748,7 +748,7 @@ class DelayExplorer(SimExplorer):
     logx = (1,)
     fixed = {0: (None, (0.1, 3.0)), 1: (None, (0.1, 30.0))}
 
-    def __init__(self, workers=64, lr=1.0, steps=160, lrs=None, cache=True):
+    def __init__(self, workers=64, lr=1.0, steps=128, lrs=None, cache=True):
         ds = datasets.sparse_classification(1000, np.geomspace(0.5, 0.005, 30), seed=0)
         self.problem = _parallel.Problem(models.LogisticRegression(), ds.X, ds.y)
         self.lrs = (np.array([0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0]) if lrs is None

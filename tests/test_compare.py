@@ -161,8 +161,14 @@ def test_a_small_sweep_over_every_kind_of_problem_gives_finite_tables():
     assert t._repr_html_().startswith("<table") and "<td style=\"padding:2px 6px\">Adam</td>" in t._repr_html_() and t.to_markdown().count("\n") == 4
     steps, losses = c.curves[("Adam", "toy")]
     assert losses.shape == (len(steps), 2, 8)
-    with pytest.raises(ValueError, match="Invalid schedule for ravine"):
-        compare.sweep(probs[:1], rules=["SGD"], lrs=[0.1], schedule=lambda t: 1.0)
+    # A schedule anneals every learning rate of the grid: SGD at η / t on the ravine, by hand.
+    annealed = compare.sweep(probs[:1], rules=["SGD"], lrs=[0.5], schedule=lambda t: 1.0 / t)
+    theta = np.array([-9.0, 2.0])
+    for t in range(1, 31):
+        theta = theta - 0.5 / t * Quadratic().grad(theta)
+    assert annealed.score()[0, 0, 0] == pytest.approx(max(Quadratic().value(theta), 1e-5))
+    with pytest.raises(ValueError, match="Invalid schedule: Adadelta"):
+        compare.sweep(probs[:1], rules=["Adadelta"], lrs=[0.1], schedule=lambda t: 1.0)
     with pytest.raises(ValueError, match="Invalid metric"):
         c.table("speed")
 
