@@ -14,7 +14,13 @@ OBJS = list(OBJECTIVES.values())
 @given(obj=st.sampled_from(OBJS), x=st.floats(-2, 2), y=st.floats(-2, 2))
 def test_analytic_gradient_matches_finite_differences(obj, x, y):
     theta = np.array([x, y])
-    assert gradcheck.grad_error(obj.value, obj.grad, theta) < 1e-6
+    gradcheck.check_grad(obj.value, obj.grad, theta)
+
+
+@pytest.mark.parametrize("obj", [o for o in OBJS if len(o.minima)], ids=lambda o: o.name)
+def test_gradient_check_passes_at_a_stationary_point(obj):
+    # Both gradients are ~0 there: the relative error is meaningless, the absolute one is tiny.
+    gradcheck.check_grad(obj.value, obj.grad, obj.minima[0])
 
 
 @pytest.mark.parametrize("obj", OBJS, ids=lambda o: o.name)
@@ -69,3 +75,6 @@ def test_gradient_checker_catches_a_wrong_gradient():
     assert gradcheck.check_grad(f, lambda th: 3 * th**2, np.array([0.5, -1.0])) < 1e-8
     with pytest.raises(AssertionError, match="gradient check failed"):
         gradcheck.check_grad(f, lambda th: 2 * th**2, np.array([0.5, -1.0]))
+    # A wrong gradient at a point where the true one vanishes is still caught.
+    with pytest.raises(AssertionError, match="absolute error"):
+        gradcheck.check_grad(lambda th: np.sum(th**2), lambda th: th + 1e-3, np.zeros(2))

@@ -72,7 +72,7 @@ async () => {
           maths: main.querySelectorAll("mjx-container").length,
           images: main.querySelectorAll("img").length,
           explorers: main.querySelectorAll(".vega-embed").length,
-          animations: main.querySelectorAll(".animation").length,
+          animations: main.querySelectorAll(".animation, .gdcourse-animation").length,
           dropdowns: main.querySelectorAll(".toggle-button, details.dropdown summary, button.toggle-button").length};
 }
 """
@@ -111,8 +111,9 @@ def make_router(blocked):
     def route(route):
         url = route.request.url
         if url.startswith("http://127.0.0.1"):
-            # The widget manager asks for its icon fonts relative to the page, not to its CDN.
-            m = re.search(r"/@jupyter-widgets/html-manager/dist/([^/?]+)$", url)
+            # The widget manager (html-manager 1.0.x) asks for its icon fonts relative to the page,
+            # not to its CDN; a known limitation of the published pages (icons only), served here.
+            m = re.search(r"/@jupyter-widgets/(?:html-manager/dist/)?([^/?]+\.(?:woff2?|ttf|eot|svg))$", url)
             if m and (NODE / "@jupyter-widgets/html-manager/dist" / m.group(1)).is_file():
                 return route.fulfill(path=str(NODE / "@jupyter-widgets/html-manager/dist" / m.group(1)))
             return route.continue_()
@@ -160,6 +161,25 @@ def check_animations(page, problems):
         page.wait_for_timeout(200)
         if img.get_attribute("src") == src:
             problems.append(f"animation {i}: clicking 'next frame' changed nothing")
+    # gdcourse.plotting.animate_paths: a frame <img>, a play <button> and a frame slider <input type=range>.
+    for i, anim in enumerate(page.query_selector_all(".gdcourse-animation")):
+        img, button = anim.query_selector("img"), anim.query_selector("button")
+        slider = anim.query_selector("input[type=range]")
+        if img is None or button is None or slider is None:
+            problems.append(f"gdcourse animation {i}: no frame, play button or frame slider")
+            continue
+        anim.scroll_into_view_if_needed()
+        src = img.get_attribute("src")
+        slider.evaluate("s => { s.value = parseInt(s.value) + 1; s.dispatchEvent(new Event('input', {bubbles: true})); }")
+        page.wait_for_timeout(200)
+        if img.get_attribute("src") == src:
+            problems.append(f"gdcourse animation {i}: moving the frame slider changed nothing")
+        src = img.get_attribute("src")
+        button.click()
+        page.wait_for_timeout(600)
+        button.click()
+        if img.get_attribute("src") == src:
+            problems.append(f"gdcourse animation {i}: pressing play changed nothing")
 
 
 def check_dropdowns(page, problems):
