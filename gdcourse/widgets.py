@@ -100,6 +100,35 @@ class Explorer:
         self.canvas.draw()
         return _png(self.canvas)
 
+    _background = None
+    _background_key = None
+
+    def blit(self, dynamic, key=None):
+        """The figure as PNG bytes, redrawing only the ``dynamic`` artists.
+
+        Everything else (axes, ticks, labels, contours) is drawn once into a cached
+        background, and again only when ``key`` (e.g. the axes' limits) changes.
+        """
+        if self._background is None or key != self._background_key:
+            shown = [a.get_visible() for a in dynamic]
+            for a in dynamic:
+                a.set_visible(False)
+            self.canvas.draw()
+            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
+            self._background_key = key
+            for a, v in zip(dynamic, shown):
+                a.set_visible(v)
+        self.canvas.restore_region(self._background)
+        renderer = self.canvas.get_renderer()
+        for a in dynamic:
+            a.draw(renderer)  # an invisible artist draws nothing
+        return _png(self.canvas)
+
+    def figure(self):
+        """The current picture as a :class:`~matplotlib.figure.Figure` (a chapter's static figure)."""
+        self.canvas.draw()
+        return self.fig
+
     def _ipython_display_(self):
         from IPython.display import display
 
@@ -369,21 +398,7 @@ class VariantsExplorer(Explorer):
 
     def render(self):
         """Blit: the axes, ticks and labels are drawn once, then only the curves and the legend."""
-        dynamic = self.plot.dynamic_artists
-        if self._background is None:
-            shown = [a.get_visible() for a in dynamic]
-            for a in dynamic:
-                a.set_visible(False)
-            self.canvas.draw()
-            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
-            for a, v in zip(dynamic, shown):
-                a.set_visible(v)
-        self.canvas.restore_region(self._background)
-        renderer = self.canvas.get_renderer()
-        for a in dynamic:
-            a.draw(renderer)
-        return _png(self.canvas)
-
+        return self.blit(self.plot.dynamic_artists)
 
 def explore_variants(batch_size=4, lr=0.05, **kwargs):
     """One line in a chapter: a :class:`VariantsExplorer` (batch size and η on the diabetes data)."""
@@ -485,24 +500,8 @@ class OnlineExplorer(Explorer):
 
     def render(self):
         """Blit: axes and legend are drawn once, then only the curves and the x* line."""
-        dynamic = [*self.plot["lines"].values(), self.plot["star"]]
-        if self._background is None:
-            for a in dynamic:
-                a.set_visible(False)
-            self.canvas.draw()
-            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
-            for a in dynamic:
-                a.set_visible(True)
-        self.canvas.restore_region(self._background)
-        renderer = self.canvas.get_renderer()
-        for a in dynamic:
-            a.draw(renderer)
-        return _png(self.canvas)
+        return self.blit([*self.plot["lines"].values(), self.plot["star"]])
 
-    def figure(self):
-        """The current picture as a stand-alone :class:`~matplotlib.figure.Figure` (the static figure of a chapter)."""
-        self.canvas.draw()
-        return self.fig
 
 
 def explore_online(rules=("Adam", "AMSGrad"), **kwargs):
@@ -617,28 +616,8 @@ class SimExplorer(Explorer):
 
     def render(self):
         """Blit the lines onto the last background while the axes' limits stay the same."""
-        limits = tuple(ax.get_xlim() + ax.get_ylim() for ax in self.axes)
-        dynamic = [a for a in self.artists.values()]
-        if self._background is None or limits != self._limits_drawn:
-            shown = [a.get_visible() for a in dynamic]
-            for a in dynamic:
-                a.set_visible(False)
-            self.canvas.draw()
-            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
-            self._limits_drawn = limits
-            for a, v in zip(dynamic, shown):
-                a.set_visible(v)
-        self.canvas.restore_region(self._background)
-        renderer = self.canvas.get_renderer()
-        for a in dynamic:
-            if a.get_visible():
-                a.axes.draw_artist(a)
-        return _png(self.canvas)
+        return self.blit(list(self.artists.values()), key=tuple(ax.get_xlim() + ax.get_ylim() for ax in self.axes))
 
-    def figure(self):
-        """The current picture as a :class:`~matplotlib.figure.Figure` (a chapter's static figure)."""
-        self.canvas.draw()
-        return self.fig
 
 
 def _nice(x):
@@ -892,27 +871,8 @@ class EASGDExplorer(Explorer):
 
     def render(self):
         """Blit: the contours are drawn once, then only the moving artists."""
-        dynamic = [*self.worker_lines, self.centre_line, self.downpour_line, *self.loss_lines.values()]
-        if self._background is None:
-            for a in dynamic:
-                a.set_visible(False)
-            self.canvas.draw()
-            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
-            for a in dynamic:
-                a.set_visible(True)
-            for i, line in enumerate(self.worker_lines):
-                line.set_visible(i < self.values["workers"])
-        self.canvas.restore_region(self._background)
-        renderer = self.canvas.get_renderer()
-        for a in dynamic:
-            if a.get_visible():
-                a.axes.draw_artist(a)
-        return _png(self.canvas)
+        return self.blit([*self.worker_lines, self.centre_line, self.downpour_line, *self.loss_lines.values()])
 
-    def figure(self):
-        """The current picture as a :class:`~matplotlib.figure.Figure` (a chapter's static figure)."""
-        self.canvas.draw()
-        return self.fig
 
 
 def explore_hogwild(**kwargs):
@@ -949,31 +909,12 @@ __all__ += ["OrderExplorer", "explore_orders", "BatchNormExplorer", "explore_bat
 class _Blit:
     """Mixin for explorers whose axes never change: draw them once, then only :meth:`dynamic`."""
 
-    _background = None
-
     def dynamic(self):  # pragma: no cover - abstract
         raise NotImplementedError
 
     def render(self):
-        dynamic = self.dynamic()
-        if self._background is None:
-            shown = [a.get_visible() for a in dynamic]
-            for a in dynamic:
-                a.set_visible(False)
-            self.canvas.draw()
-            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
-            for a, v in zip(dynamic, shown):
-                a.set_visible(v)
-        self.canvas.restore_region(self._background)
-        renderer = self.canvas.get_renderer()
-        for a in dynamic:
-            a.draw(renderer)
-        return _png(self.canvas)
+        return self.blit(self.dynamic())
 
-    def figure(self):
-        """The current picture as a stand-alone :class:`~matplotlib.figure.Figure` (a chapter's static figure)."""
-        self.canvas.draw()
-        return self.fig
 
 
 def _digits_subsets(n_train, n_val, seed=0):
