@@ -209,7 +209,7 @@ def path_explorer(rules, objective="ravine", steps=60, lr=None, param=None, star
 
 
 def curve_explorer(table, x, y, sliders, series=None, xlabel=None, ylabel=None, log_y=False, title=None,
-                   ylim=None, log_x=False, dashed=(), colors=None):
+                   ylim=None, log_x=False, dashed=(), colors=None, xlim=None):
     """A kernel-free explorer over any precomputed curves.
 
     Parameters
@@ -228,6 +228,8 @@ def curve_explorer(table, x, y, sliders, series=None, xlabel=None, ylabel=None, 
         leaving it are clipped); by default the range follows the curves shown.
     log_x : bool
         A logarithmic x axis.
+    xlim : tuple, optional
+        ``(lo, hi)``: a fixed x range (curves leaving it are clipped).
     dashed : sequence of str
         Series drawn dashed (references, e.g. a serial run or a best point).
     colors : dict, optional
@@ -247,8 +249,10 @@ def curve_explorer(table, x, y, sliders, series=None, xlabel=None, ylabel=None, 
     if ylim is not None:
         yscale = {**yscale, "domain": [float(ylim[0]), float(ylim[1])]}
     enc = {"x": alt.X(f"{x}:Q", title=xlabel or x), "y": alt.Y(f"{y}:Q", title=ylabel or y, scale=alt.Scale(**yscale))}
-    if log_x:
-        enc["x"] = alt.X(f"{x}:Q", title=xlabel or x, scale=alt.Scale(type="log"))
+    if log_x or xlim is not None:
+        xscale = {**({"type": "log"} if log_x else {}),
+                  **({"domain": [float(xlim[0]), float(xlim[1])], "nice": False} if xlim is not None else {})}
+        enc["x"] = alt.X(f"{x}:Q", title=xlabel or x, scale=alt.Scale(**xscale))
     if series is not None:
         names = list(dict.fromkeys(row[series] for row in table))
         enc["color"] = alt.Color(f"{series}:N", title=series, scale=alt.Scale(
@@ -257,7 +261,8 @@ def curve_explorer(table, x, y, sliders, series=None, xlabel=None, ylabel=None, 
             enc["strokeDash"] = alt.StrokeDash(f"{series}:N", title=series, scale=alt.Scale(
                 domain=names, range=[[5, 3] if n in dashed else [1, 0] for n in names]))
     chart = alt.Chart(alt.Data(name="table")).mark_line(
-        strokeWidth=1.8, **({"clip": True} if ylim is not None else {})).encode(**enc).transform_filter(
+        strokeWidth=1.8, **({"clip": True} if ylim is not None or xlim is not None else {})).encode(
+        **enc).transform_filter(
         " && ".join(tests)).properties(width=520, height=280, title=title or "")
     return Playable(chart.add_params(*params), {"table": list(table)})
 
@@ -389,7 +394,7 @@ def _curve_rows(key, x, y, lo=None, hi=None):
 
 def online_explorer(rules=("Adam", "AMSGrad"), beta2=(0.99, 0.993, 0.996, 0.999), log_lr=None, beta1=0.9,
                     steps=606, every=3, C=1010.0, period=101, small=-10.0, x0=0.0, default=(0.99, -1.0)):
-    r"""Reddi et al.'s online problem without a kernel: :math:`x_t` of each rule, :math:`\beta_2` and :math:`\eta` on sliders.
+    r"""Reddi et al.'s online problem without a kernel: :math:`x_t`, with :math:`\beta_2` and :math:`\eta` on sliders.
 
     Every rule runs once on the whole grid of :math:`\beta_2 \times \log_{10}\eta`
     (:func:`gdcourse.run.run_online` on :class:`gdcourse.objectives.PeriodicLinear`,
@@ -399,7 +404,7 @@ def online_explorer(rules=("Adam", "AMSGrad"), beta2=(0.99, 0.993, 0.996, 0.999)
               f_t(x) = \begin{cases} C\,x & t \bmod p = 1 \\ s\,x & \text{otherwise} \end{cases}
 
     and :math:`x_t` is kept every ``every`` steps and on both sides of each large gradient,
-    so that the jumps stay sharp. The best fixed point :math:`x^*` is drawn dotted.
+    so that the jumps stay sharp. The best fixed point :math:`x^*` is drawn dashed.
 
     Parameters
     ----------
@@ -443,8 +448,9 @@ def online_explorer(rules=("Adam", "AMSGrad"), beta2=(0.99, 0.993, 0.996, 0.999)
     star = "best fixed point x*"
     rows += [{"rule": star, "t": 0, "x": prob.x_star}, {"rule": star, "t": int(steps), "x": prob.x_star}]
     return curve_explorer(rows, "t", "x", {"b2": ("β₂", b2, default[0]), "l": ("log₁₀ η", ll, default[1])},
-                          series="rule", xlabel="step t", ylabel="xₜ", ylim=(-1.05, 1.05), dashed=(star,),
-                          colors={star: "goldenrod"}, title=f"online losses: C·x every p-th step, s·x otherwise (C = {C:g}, p = {period}, "
+                          series="rule", xlabel="step t", ylabel="xₜ", ylim=(-1.05, 1.05), xlim=(0, steps),
+                          dashed=(star,), colors={star: "goldenrod"},
+                          title=f"online losses: C·x every p-th step, s·x otherwise (C = {C:g}, p = {period}, "
                                 f"s = {small:g})")
 
 
@@ -500,12 +506,13 @@ def downpour_explorer(log2_workers=range(7), log_lr=None, rules=("SGD", "Adagrad
     return curve_explorer(rows, "x", "y", {"W": ("log₂ W (replicas)", ws, default[0]),
                                            "l": ("log₁₀ η", ll, default[1])},
                           series="server", xlabel="gradients computed", ylabel="J(θ) − J* of the server's θ",
-                          log_y=True, ylim=ylim, title=f"Downpour SGD on least squares (diabetes), τ = {tau}")
+                          log_y=True, ylim=ylim, xlim=(0, steps),
+                          title=f"Downpour SGD on least squares (diabetes), τ = {tau}")
 
 
 def hogwild_explorer(log2_workers=(0, 2, 4, 6), log2_features=(3, 5, 7, 9), log_lr=(-1.0, -0.75, -0.5, -0.25, 0.0),
                      steps=400, n=1000, k=4, spread=0.5, record_every=10, default=(6, 5, -0.25), ylim=(0.0, 1.5)):
-    r"""Simulated Hogwild! without a kernel: workers :math:`W`, features :math:`p` (density :math:`k/p`) and :math:`\eta`.
+    r"""Simulated Hogwild! without a kernel: workers :math:`W`, features :math:`p` (density :math:`k/p`), :math:`\eta`.
 
     Lock-free SGD is :func:`gdcourse.parallel.downpour` with SGD on the server and
     :math:`n_{fetch} = n_{push} = 1`, on logistic regression over ``n`` sparse
@@ -547,6 +554,7 @@ def hogwild_explorer(log2_workers=(0, 2, 4, 6), log2_features=(3, 5, 7, 9), log_
                                            "p": (f"log₂ p (features; density {k}/p)", ps, default[1]),
                                            "l": ("log₁₀ η", ll, default[2])},
                           series="curve", xlabel="updates made", ylabel="J(w) · share conflicted", ylim=ylim,
+                          xlim=(0, steps),
                           dashed=(serial,),
                           colors={mine: PALETTE["SGD"], serial: "black", share: "#999999"},
                           title=f"Simulated lock-free SGD, {n} examples with about {k} of p features")
@@ -573,14 +581,17 @@ def delay_explorer(log2_workers=range(9), log_lr=(-1.5, -1.0, -0.5, 0.0, 0.5, 1.
     lrs = 10.0**ll[:, None]
     rows = []
     for w in ws:
-        for name, opt in (("Adagrad", RULES["Adagrad"](lr=lrs)), ("AdaptiveRevision", parallel.AdaptiveRevision(lr=lrs))):
+        for name, opt in (("Adagrad", RULES["Adagrad"](lr=lrs)),
+                          ("AdaptiveRevision", parallel.AdaptiveRevision(lr=lrs))):
             r = parallel.downpour(problem, theta0, opt, workers=int(2**w), steps=steps, spread=spread,
                                   record_every=record_every)
             for c, l in enumerate(ll):
                 rows += _curve_rows({"server": name, "W": float(w), "l": float(l)}, r.steps, r.losses[:, c],
                                     hi=ylim[1])
-    return curve_explorer(rows, "x", "y", {"W": ("log₂ W (workers)", ws, default[0]), "l": ("log₁₀ η", ll, default[1])},
+    return curve_explorer(rows, "x", "y", {"W": ("log₂ W (workers)", ws, default[0]),
+                                           "l": ("log₁₀ η", ll, default[1])},
                           series="server", xlabel="gradients computed", ylabel="J(θ)", log_y=True, ylim=ylim,
+                          xlim=(0, steps),
                           title="Delays on sparse data: Adagrad and AdaptiveRevision on the server")
 
 
@@ -614,15 +625,16 @@ def sync_explorer(log2_workers=range(6), log_lr=None, batch_size=4, spread=0.8, 
             for c, l in enumerate(ll):
                 rows += _curve_rows({"run": name, "K": float(k), "l": float(l)}, r.times[later], r.losses[later, c],
                                     hi=ylim[1] * 10)
-    return curve_explorer(rows, "x", "y", {"K": ("log₂ K (workers)", ks, default[0]), "l": ("log₁₀ η", ll, default[1])},
+    return curve_explorer(rows, "x", "y", {"K": ("log₂ K (workers)", ks, default[0]),
+                                           "l": ("log₁₀ η", ll, default[1])},
                           series="run", xlabel="simulated time (log scale)", ylabel="J(θ)", log_y=True, ylim=ylim,
-                          log_x=True, colors={"synchronous": "#393b79", "asynchronous": "#e6550d"},
+                          log_x=True, xlim=(1, 1000), colors={"synchronous": "#393b79", "asynchronous": "#e6550d"},
                           title=f"{steps} gradients of batch {batch_size}, synchronous and asynchronous")
 
 
 def easgd_explorer(log_rho=(-2.0, -1.5, -1.0, -0.5, 0.0, 0.5), log2_tau=range(6), log_lr=(-2.0, -1.5, -1.0, -0.5),
                    workers=4, sigma=2.0, steps=320, record_every=8, default=(0.0, 2, -1.0), ylim=(1e-3, 30.0)):
-    r"""EASGD without a kernel: :math:`\rho`, :math:`\tau` and :math:`\eta` on sliders, Downpour at the same :math:`\tau`.
+    r"""EASGD without a kernel: :math:`\rho`, :math:`\tau`, :math:`\eta` on sliders; Downpour at the same :math:`\tau`.
 
     On the ravine seen through noisy gradients (:class:`gdcourse.parallel.NoisyObjective`),
     for every :math:`\tau` one :func:`gdcourse.parallel.easgd` call runs the whole grid
@@ -660,10 +672,11 @@ def easgd_explorer(log_rho=(-2.0, -1.5, -1.0, -0.5, 0.0, 0.5), log2_tau=range(6)
         for c, l in enumerate(ll):
             rows += _curve_rows({"curve": down, "tau": float(tau), "l": float(l)}, dp.steps,
                                 dp.losses[:, c] - ravine.min_value, hi=ylim[1])
-    return curve_explorer(rows, "x", "y", {"rho": ("log₁₀ ρ", rhos, default[0]), "tau": ("log₂ τ", taus, default[1]),
+    return curve_explorer(rows, "x", "y", {"rho": ("log₁₀ ρ", rhos, default[0]),
+                                           "tau": ("log₂ τ", taus, default[1]),
                                            "l": ("log₁₀ η", ll, default[2])},
                           series="curve", xlabel="gradients computed (all workers)", ylabel="J − J*, spread",
-                          log_y=True, ylim=ylim, dashed=(down,),
+                          log_y=True, ylim=ylim, xlim=(0, steps), dashed=(down,),
                           colors={centre: "black", spread_: "#8c6d31", down: "#637939"},
                           title=f"EASGD with {workers} workers on the noisy ravine (σ = {sigma:g})")
 
@@ -674,6 +687,18 @@ __all__ += ["panels_explorer", "orders_table", "orders_explorer", "batchnorm_tab
             "early_stopping_table", "early_stopping_explorer", "noise_table", "noise_explorer"]
 
 _ORDERS = ("shuffled every epoch", "fixed (as stored)", "sorted by label", "curriculum, naive", "curriculum, mixed")
+
+
+class _Wrapped(Playable):
+    """A :class:`Playable` whose sliders move above the chart when the page column is narrow.
+
+    Altair's HTML puts the sliders beside the chart in a flex row, which shrinks the
+    chart (and its text) to make room; wrapping (in reverse: the sliders' line on top)
+    keeps the chart at its own size.
+    """
+
+    def to_html(self):
+        return super().to_html().replace("display: flex;", "display: flex;\n    flex-wrap: wrap-reverse;", 1)
 
 
 def _round_sig(v, digits=4):
@@ -737,7 +762,7 @@ def panels_explorer(table, x, panels, sliders, series=None, xlabel=None, title=N
         if dashed:
             dash = alt.StrokeDash(f"{series}:N", title=None, legend=legend, scale=alt.Scale(
                 domain=names, range=[[5, 3] if n in dashed else [1, 0] for n in names]))
-    width = 520 if len(panels) == 1 else 330
+    width = 520 if len(panels) == 1 else 280
     charts = []
     for field, label, options in panels:
         options = dict(options or {})
@@ -770,7 +795,7 @@ def panels_explorer(table, x, panels, sliders, series=None, xlabel=None, title=N
     chart = chart.properties(title=title or "")
     if series is not None and len(panels) > 1:
         chart = chart.resolve_scale(color="shared", strokeDash="shared")
-    return Playable(chart.add_params(*params), datasets)
+    return _Wrapped(chart.add_params(*params), datasets)
 
 
 def _digits(n, n_val, seed=0):
@@ -1024,7 +1049,7 @@ def early_stopping_explorer(patience=5, lr=0.001, ylim=(2e-3, 1.5), **kwargs):
         width=520, height=36, view=alt.ViewBackground(stroke=None))
     chart = alt.vconcat(alt.layer(after, upto, stop, best).properties(width=520, height=280), text).properties(
         title="Early stopping with patience p: where it stops and what it keeps")
-    return Playable(chart.add_params(*params), {"curves": curves, "stops": stops})
+    return _Wrapped(chart.add_params(*params), {"curves": curves, "stops": stops})
 
 
 def noise_table(objective="styblinski-tang", lr=0.01, steps=300, runs=16, seed=0, log_etas=None, gammas=None,
