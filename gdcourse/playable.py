@@ -43,10 +43,13 @@ class Playable:
         """HTML for the page: a ``div`` and the script that embeds the chart in it."""
         text = json.dumps(self.spec, sort_keys=True)
         div = "gd-play-" + hashlib.sha1(text.encode()).hexdigest()[:12]
-        return spec_to_html(self.spec, mode="vega-lite", vega_version=alt.VEGA_VERSION,
+        html = spec_to_html(self.spec, mode="vega-lite", vega_version=alt.VEGA_VERSION,
                             vegaembed_version=alt.VEGAEMBED_VERSION, vegalite_version=alt.VEGALITE_VERSION,
                             output_div=div, fullhtml=False, template="universal",
                             embed_options={"actions": False})
+        # Altair puts the sliders beside the chart in a flex row, which shrinks the chart in a
+        # book's column; wrapping (in reverse: the sliders' line on top) keeps its full size.
+        return html.replace("display: flex;", "display: flex;\n    flex-wrap: wrap-reverse;", 1)
 
     @property
     def nbytes(self):
@@ -689,18 +692,6 @@ __all__ += ["panels_explorer", "orders_table", "orders_explorer", "batchnorm_tab
 _ORDERS = ("shuffled every epoch", "fixed (as stored)", "sorted by label", "curriculum, naive", "curriculum, mixed")
 
 
-class _Wrapped(Playable):
-    """A :class:`Playable` whose sliders move above the chart when the page column is narrow.
-
-    Altair's HTML puts the sliders beside the chart in a flex row, which shrinks the
-    chart (and its text) to make room; wrapping (in reverse: the sliders' line on top)
-    keeps the chart at its own size.
-    """
-
-    def to_html(self):
-        return super().to_html().replace("display: flex;", "display: flex;\n    flex-wrap: wrap-reverse;", 1)
-
-
 def _round_sig(v, digits=4):
     """``v`` rounded to ``digits`` significant digits, as a float for the JSON table."""
     return float(f"{float(v):.{digits}g}")
@@ -795,7 +786,7 @@ def panels_explorer(table, x, panels, sliders, series=None, xlabel=None, title=N
     chart = chart.properties(title=title or "")
     if series is not None and len(panels) > 1:
         chart = chart.resolve_scale(color="shared", strokeDash="shared")
-    return _Wrapped(chart.add_params(*params), datasets)
+    return Playable(chart.add_params(*params), datasets)
 
 
 def _digits(n, n_val, seed=0):
@@ -1049,7 +1040,7 @@ def early_stopping_explorer(patience=5, lr=0.001, ylim=(2e-3, 1.5), **kwargs):
         width=520, height=36, view=alt.ViewBackground(stroke=None))
     chart = alt.vconcat(alt.layer(after, upto, stop, best).properties(width=520, height=280), text).properties(
         title="Early stopping with patience p: where it stops and what it keeps")
-    return _Wrapped(chart.add_params(*params), {"curves": curves, "stops": stops})
+    return Playable(chart.add_params(*params), {"curves": curves, "stops": stops})
 
 
 def noise_table(objective="styblinski-tang", lr=0.01, steps=300, runs=16, seed=0, log_etas=None, gammas=None,
