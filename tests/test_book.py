@@ -46,3 +46,20 @@ def test_a_failing_hidden_assert_after_the_last_visible_cell_fails_the_build(tmp
              ("code", "assert 1 + 1 == 3, 'the claim is false'", ["remove-cell"])]
     code, _, log = _build(tmp_path, cells)
     assert code != 0 and "Executing notebook failed" in log
+
+
+CHAPTERS = sorted((ROOT / "book").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_takes_its_values_through_eval_not_glue(path):
+    # JupyterLab (jupyterlab_myst) shows a {glue} role as its key's name; {eval} renders everywhere.
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    sources = ["".join(c["source"]) for c in nb["cells"]]
+    assert not [s for s in sources if "{glue" in s or "myst_nb import glue" in s]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_is_committed_without_outputs(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    assert not [c for c in nb["cells"] if c["cell_type"] == "code" and (c["outputs"] or c["execution_count"])]
