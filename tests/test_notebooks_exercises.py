@@ -2,7 +2,7 @@
 
 A static check over every chapter (``book/*.ipynb``), without running anything. After a markdown
 cell that holds an ``{admonition} Solution`` dropdown, every code cell up to the next markdown cell
-must be tagged ``remove-cell`` (a hidden check) or produce no output: no ``print``, ``display``,
+must be hidden (tagged ``remove-cell``, or ``remove-input`` and ``remove-output``: a hidden check) or produce no output: no ``print``, ``display``,
 ``plt.show()`` or ``.show()``, and no bare expression as its last statement (Jupyter would display
 its value). The answer belongs in the dropdown, as shown code, or in a hidden assert.
 """
@@ -27,7 +27,9 @@ def _is_solution(cell):
 
 
 def _hidden(cell):
-    return "remove-cell" in cell.get("metadata", {}).get("tags", [])
+    """Hidden on the page: removed, or run with both its input and its output removed."""
+    tags = set(cell.get("metadata", {}).get("tags", []))
+    return "remove-cell" in tags or {"remove-input", "remove-output"} <= tags
 
 
 def shows_output(code):
@@ -80,6 +82,8 @@ SOLUTION = "1. Question?\n\n```{admonition} Solution\n:class: dropdown\nThe answ
     ([_md(SOLUTION), _code("x = 1\nx")], [1]),                             # displays the answer
     ([_md(SOLUTION), _code("fig.show()")], [1]),                           # shows a figure
     ([_md(SOLUTION), _code("x = 1\nprint(x)", tags=["remove-cell"])], []),  # hidden check
+    ([_md(SOLUTION), _code("assert 1", tags=["remove-input", "remove-output"])], []),   # hidden, but run
+    ([_md(SOLUTION), _code("print(1)", tags=["remove-input"])], [1]),      # its output is still shown
     ([_md(SOLUTION), _code("x = 1\nassert x == 1")], []),                  # visible but silent
     ([_md(SOLUTION), _md("2. Next question"), _code("print(2)")], []),     # belongs to the next question
     ([_md("Prose, no solution"), _code("print(1)")], []),                  # not after a solution
