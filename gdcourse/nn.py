@@ -251,3 +251,105 @@ class MLP:
     def accuracy(self, theta, X, y, mode="train"):
         """Fraction of examples classified correctly."""
         return (self.predict(theta, X, mode) == np.asarray(y)).mean(axis=-1)
+
+
+# --- Dropout: a separate class, so that MLP itself stays as the chapters derive it. -------------
+
+from . import checks  # noqa: E402  (kept with the one class that uses it)
+
+__all__ += ["DropoutMLP"]
+
+
+class DropoutMLP(MLP):
+    r"""An :class:`MLP` trained with (inverted) dropout on every hidden layer (Srivastava et al., 2014).
+
+    In :meth:`grad`, the gradient :func:`gdcourse.loops.train` follows, every hidden unit's output
+    :math:`a = f(u)` is kept with probability :math:`1 - p` and scaled by :math:`1 / (1 - p)`,
+    dropped otherwise, with a fresh mask for every example, every network of a grid and every call:
+
+    .. math::
+        \tilde a = a \odot r / (1 - p), \qquad r_{ij} \sim \text{Bernoulli}(1 - p),
+
+    so that :math:`E[\tilde a] = a`. The next layer reads :math:`\tilde a`, and backpropagation
+    passes only through the units that were kept. ``loss``, ``logits``, ``predict``, ``accuracy``
+    and the running statistics of batch normalization are the :class:`MLP`'s, without dropout:
+    the network that is evaluated and used at inference.
+
+    Parameters
+    ----------
+    sizes, activation, batchnorm, bn_momentum, bn_eps
+        As for :class:`MLP`.
+    p : float in [0, 1)
+        The probability of dropping a hidden unit (0: no dropout, the plain :class:`MLP`).
+    seed : int >= 0
+        Seeds the masks.
+    """
+
+    def __init__(self, sizes, activation="tanh", batchnorm=False, p=0.5, seed=0, bn_momentum=0.1, bn_eps=1e-5):
+        super().__init__(sizes, activation, batchnorm, bn_momentum=bn_momentum, bn_eps=bn_eps)
+        self.p = checks.real("p", p, 0.0, hi=1.0, allowed="must be a finite number >= 0 and < 1")
+        if self.p == 1.0:
+            raise ValueError(f"Invalid p: {p!r} (must be a finite number >= 0 and < 1)")
+        self.seed = checks.integer("seed", seed, 0)
+        self.rng = np.random.default_rng(self.seed)
+
+    def masks(self, lead, n):
+        """One mask per hidden layer, ``lead + (n, width)``: 0 (dropped) or :math:`1/(1-p)` (kept)."""
+        keep = 1.0 - self.p
+        return [(self.rng.random((*lead, n, width)) < keep) / keep for width in self.sizes[1:-1]]
+
+    def _dropped_forward(self, theta, X, masks):
+        f = _ACTIVATIONS[self.activation][0]
+        layers = self._layers(theta)
+        acts, kept, norms = [np.asarray(X, dtype=np.float64)], [], []
+        for k, (W, b) in enumerate(layers[:-1]):
+            if self.batchnorm:
+                z = acts[-1] @ W
+                mean, var = self._normalisation(k, z, "train")
+                inv_std = 1.0 / np.sqrt(var + self.bn_eps)
+                zhat = (z - mean) * inv_std
+                norms.append((zhat, inv_std))
+                a = f(theta[..., self._gammas[k]][..., None, :] * zhat + b)
+            else:
+                a = f(acts[-1] @ W + b)
+            kept.append(a)                       # f(u), for f'(u) on the way back
+            acts.append(a * masks[k])
+        W, b = layers[-1]
+        acts.append(acts[-1] @ W + b)
+        return layers, acts, kept, norms
+
+    def masked_loss(self, theta, X, y, masks):
+        """The training loss with the given dropout ``masks`` (see :meth:`masks`)."""
+        logp = self._log_softmax(self._dropped_forward(np.asarray(theta, dtype=np.float64), X, masks)[1][-1])
+        y = np.asarray(y, dtype=np.int64)
+        return -np.take_along_axis(logp, np.broadcast_to(y[:, None], logp.shape[:-1] + (1,)), axis=-1)[..., 0].mean(axis=-1)
+
+    def masked_grad(self, theta, X, y, masks):
+        """:math:`\\nabla_\\theta` of :meth:`masked_loss`, by backpropagation through the kept units."""
+        theta = np.asarray(theta, dtype=np.float64)
+        layers, acts, kept, norms = self._dropped_forward(theta, X, masks)
+        dfa = _ACTIVATIONS[self.activation][1]
+        n = acts[0].shape[0]
+        y = np.asarray(y, dtype=np.int64)
+        delta = np.exp(self._log_softmax(acts[-1]))
+        delta[..., np.arange(n), y] -= 1.0
+        delta /= n
+        grad = np.empty(theta.shape)
+        for k in range(len(layers) - 1, -1, -1):
+            w, b, n_in, n_out = self._slices[k]
+            grad[..., b] = delta.sum(axis=-2)
+            if self.batchnorm and k < len(layers) - 1:
+                zhat, inv_std = norms[k]
+                grad[..., self._gammas[k]] = (delta * zhat).sum(axis=-2)
+                dzhat = delta * theta[..., self._gammas[k]][..., None, :]
+                delta = inv_std / n * (n * dzhat - dzhat.sum(axis=-2, keepdims=True)
+                                       - zhat * (dzhat * zhat).sum(axis=-2, keepdims=True))
+            grad[..., w] = (np.swapaxes(acts[k], -1, -2) @ delta).reshape(*theta.shape[:-1], n_in * n_out)
+            if k > 0:
+                delta = (delta @ np.swapaxes(layers[k][0], -1, -2)) * masks[k - 1] * dfa(kept[k - 1])
+        return grad
+
+    def grad(self, theta, X, y):
+        """The gradient with a fresh dropout mask: what training follows."""
+        theta = np.asarray(theta, dtype=np.float64)
+        return self.masked_grad(theta, X, y, self.masks(theta.shape[:-1], np.shape(X)[0]))
