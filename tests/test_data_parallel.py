@@ -85,3 +85,18 @@ def test_a_failing_step_closes_the_client_and_the_cluster_and_its_processes(clus
     assert cluster_run["cluster"].status.name == "closed"
     assert not [pid for pid in cluster_run["pids"] if psutil.pid_exists(pid)
                 and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
+
+
+def test_an_existing_cluster_named_in_the_environment_is_used_and_left_running(monkeypatch):
+    from dask.distributed import LocalCluster
+
+    d = datasets.breast_cancer()
+    model = models.LogisticRegression()
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        monkeypatch.setenv(data_parallel.SCHEDULER_VARIABLE, cluster.scheduler_address)
+        with data_parallel.dask_client(n_workers=5) as client:      # n_workers is for a local cluster only
+            assert client.scheduler.address == cluster.scheduler_address and client.cluster is None
+            assert len(client.scheduler_info()["workers"]) == 1
+            g = DataParallel(model, 3, client).grad(np.zeros(31), d.X[:30], d.y[:30])
+        np.testing.assert_allclose(g, model.grad(np.zeros(31), d.X[:30], d.y[:30]), rtol=1e-12, atol=1e-15)
+        assert client.status == "closed" and cluster.status.name == "running"
