@@ -19,8 +19,12 @@ finished writing (``time.perf_counter_ns``, one clock for all processes on Linux
 :func:`hogwild` counts afterwards which updates *overlapped*: another worker wrote
 one of its coordinates while it was in flight.
 
-Processes and the segment are always cleaned up: on return, on an exception in a
-worker, and on an interrupt (``KeyboardInterrupt``) of the caller.
+Processes and the segment are always cleaned up: on return, when a worker fails (the
+call raises :class:`WorkerError` within moments, naming the worker, with its traceback),
+on a timeout, and on an interrupt (``KeyboardInterrupt``) of the caller.
+
+:func:`conflicts` counts the same kind of collision in a run of the simulator
+(:func:`gdcourse.parallel.downpour`), where many more workers fit than this machine has cores.
 """
 from __future__ import annotations
 
@@ -36,7 +40,9 @@ from multiprocessing import shared_memory
 
 import numpy as np
 
-__all__ = ["HogwildRun", "hogwild", "csr", "overlaps", "SEGMENT_PREFIX"]
+from . import checks
+
+__all__ = ["HogwildRun", "hogwild", "csr", "overlaps", "conflicts", "WorkerError", "SEGMENT_PREFIX"]
 
 #: Name prefix of the shared-memory segments this module creates (``/dev/shm/<prefix>...``).
 SEGMENT_PREFIX = "gdcourse_hogwild_"
@@ -67,22 +73,30 @@ def _segment_size(p, workers, per_worker):
     return 8 * (p + workers + 2 * workers * per_worker + 1)
 
 
-def _worker(name, slot, p, workers, per_worker, indptr, indices, values, y, order, lr, lock, ready, conn,
-            fail_after):
-    """One Hogwild! worker: SGD over ``order`` on the shared weights (runs in its own process)."""
+def _worker(name, slot, p, workers, per_worker, indptr, indices, values, y, order, lr, lock, go, conn,
+            fail_at):
+    """One Hogwild! worker: SGD over ``order`` on the shared weights (runs in its own process).
+
+    It tells the caller ``("ready", "")`` once it has mapped the weights, waits for ``go``, and
+    ends with ``("ok", "")`` or ``("error", traceback)``. ``fail_at`` injects a failure for the
+    tests: ``"start"`` before the ready report, or the index of the update to fail at.
+    """
     # The caller handles Ctrl-C and stops the workers itself: a worker must not die half-way
     # through a write because the terminal's interrupt reached its process group too.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     shm = None
     try:
+        if fail_at == "start":
+            raise RuntimeError("injected failure before the start")
         shm = shared_memory.SharedMemory(name=name)
         w, progress, log, stop = _views(shm.buf, p, workers, per_worker)
         clock, exp = time.perf_counter_ns, math.exp
-        ready.wait()  # all workers and the caller meet here, so the workers start together
+        conn.send(("ready", ""))
+        go.wait()  # all workers start together, when the caller says so
         for k, e in enumerate(order):
             if k & 63 == 0 and stop[0]:
                 break
-            if k == fail_after:
+            if k == fail_at:
                 raise RuntimeError(f"injected failure at update {k}")
             lo, hi = indptr[e], indptr[e + 1]
             cols, vals = indices[lo:hi], values[lo:hi]
@@ -100,13 +114,49 @@ def _worker(name, slot, p, workers, per_worker, indptr, indices, values, y, orde
             progress[slot] = k + 1
         conn.send(("ok", ""))
     except BaseException:  # report anything, then exit non-zero
-        conn.send(("error", traceback.format_exc()))
+        try:
+            conn.send(("error", traceback.format_exc()))
+        except OSError:  # the caller has gone already
+            pass
         raise SystemExit(1)
     finally:
         if shm is not None:
             w = progress = log = stop = None  # noqa: F841 - views must go before the segment closes
             shm.close()
         conn.close()
+
+
+class WorkerError(RuntimeError):
+    """A Hogwild! worker failed: ``worker`` is its index, the message holds its traceback."""
+
+    def __init__(self, worker, detail):
+        super().__init__(f"Hogwild! worker {worker} failed:\n{detail}")
+        self.worker = worker
+
+
+class _Workers:
+    """The caller's side of the workers' reports: who is ready, who finished, who failed."""
+
+    def __init__(self, procs, conns):
+        self.procs, self.conns = procs, conns
+        self.status = [None] * len(procs)      # None, "ready", "ok"
+
+    def poll(self):
+        """Read every report that has arrived; raise :class:`WorkerError` for the first failure."""
+        for i, (proc, conn) in enumerate(zip(self.procs, self.conns)):
+            while self.status[i] != "ok" and conn.poll():
+                try:
+                    kind, detail = conn.recv()
+                except EOFError:  # the pipe closed without a report: the process died
+                    break
+                if kind == "error":
+                    raise WorkerError(i, detail)
+                self.status[i] = kind
+            if self.status[i] != "ok" and proc.exitcode is not None and not conn.poll():
+                raise WorkerError(i, f"exited with code {proc.exitcode} without a report")
+
+    def all(self, status):
+        return all(s == status for s in self.status)
 
 
 @dataclass
@@ -211,6 +261,16 @@ class HogwildRun:
         return f"{self.workers} workers, " + ("locked" if self.lock else "lock-free (Hogwild!)")
 
 
+def _packed(support):
+    """Rows of a boolean (n, p) support array as packed bits, for fast intersection tests."""
+    return np.packbits(np.asarray(support, dtype=bool), axis=1)
+
+
+def _share(a, b):
+    r"""Row by row: do two packed supports intersect, :math:`S_u \cap S_v \ne \emptyset`?"""
+    return (a & b).any(axis=1)
+
+
 def overlaps(read_ns, write_ns, examples, support):
     r"""Which updates overlapped: another worker *finished writing* a shared coordinate in between.
 
@@ -225,7 +285,7 @@ def overlaps(read_ns, write_ns, examples, support):
         Per worker and update: how many updates of other workers ended inside it, and how many of
         those shared a coordinate with it. Concurrent means ``partners > 0``, overlapped ``shared > 0``.
     """
-    packed = np.packbits(np.asarray(support, dtype=bool), axis=1)
+    packed = _packed(support)
     partners, shared_out = [], []
     for a in range(len(read_ns)):
         m = len(read_ns[a])
@@ -240,7 +300,7 @@ def overlaps(read_ns, write_ns, examples, support):
             n_ab = np.maximum(hi - lo, 0)
             u = np.repeat(np.arange(m), n_ab)
             v = np.repeat(lo, n_ab) + (np.arange(n_ab.sum()) - np.repeat(np.cumsum(n_ab) - n_ab, n_ab))
-            shared = (packed[examples[a][u]] & packed[examples[b][v]]).any(axis=1)
+            shared = _share(packed[examples[a][u]], packed[examples[b][v]])
             count += n_ab
             hits += np.bincount(u[shared], minlength=m)
         partners.append(count)
@@ -257,7 +317,7 @@ def _context():
 
 
 def hogwild(X, y, *, workers=2, lock=False, lr=0.5, epochs=1, seed=0, sample_every=0.002, timeout=60.0,
-            _fail_after=None):
+            _fail=None):
     r"""Run Hogwild! (or locked, or serial) SGD for logistic regression on sparse data, for real.
 
     The data are visited ``epochs`` times in a seeded random order, dealt round-robin to the
@@ -282,7 +342,14 @@ def hogwild(X, y, *, workers=2, lock=False, lr=0.5, epochs=1, seed=0, sample_eve
     sample_every : float
         Seconds between samples of the shared weights for the convergence curves.
     timeout : float
-        Seconds after which the workers are stopped and a ``TimeoutError`` raised.
+        Seconds (from the start of the call) after which the workers are stopped and a
+        ``TimeoutError`` raised.
+
+    Raises
+    ------
+    WorkerError
+        As soon as any worker fails (also before the start), naming it, with its traceback;
+        the other workers are stopped first.
 
     Returns
     -------
@@ -292,16 +359,13 @@ def hogwild(X, y, *, workers=2, lock=False, lr=0.5, epochs=1, seed=0, sample_eve
     y = np.asarray(y, dtype=np.float64)
     if X.ndim != 2 or len(X) != len(y) or len(y) == 0:
         raise ValueError(f"Invalid data: X {X.shape}, y {y.shape} (need X (n, p) and y (n,), n >= 1)")
-    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
-        raise ValueError(f"Invalid workers: {workers!r} (must be an integer >= 1)")
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise ValueError(f"Invalid epochs: {epochs!r} (must be an integer >= 1)")
-    if not (isinstance(lr, (int, float, np.floating)) and np.isfinite(lr) and lr > 0):
-        raise ValueError(f"Invalid lr: {lr!r} (must be a finite number > 0)")
-    if not (np.isfinite(sample_every) and sample_every > 0):
-        raise ValueError(f"Invalid sample_every: {sample_every!r} (must be a finite number > 0)")
-    if not (np.isfinite(timeout) and timeout > 0):
-        raise ValueError(f"Invalid timeout: {timeout!r} (must be a finite number > 0)")
+    workers = checks.integer("workers", workers, 1)
+    epochs = checks.integer("epochs", epochs, 1)
+    lr = checks.real("lr", lr, strict=True)
+    sample_every = checks.real("sample_every", sample_every, strict=True)
+    timeout = checks.real("timeout", timeout, strict=True)
+    if _fail is not None:
+        fail_worker = checks.integer("_fail worker", _fail[0], 0, workers - 1)
     n, p = X.shape
     rng = np.random.default_rng(seed)
     order = np.concatenate([rng.permutation(n) for _ in range(epochs)])
@@ -313,7 +377,7 @@ def hogwild(X, y, *, workers=2, lock=False, lr=0.5, epochs=1, seed=0, sample_eve
     name = f"{SEGMENT_PREFIX}{os.getpid()}_{secrets.token_hex(4)}"
     shm = shared_memory.SharedMemory(name=name, create=True, size=_segment_size(p, workers, per_worker))
     procs, conns = [], []
-    views = ready = None
+    views = go = None
     try:
         views = _views(shm.buf, p, workers, per_worker)
         w, progress, log, stop = views
@@ -321,35 +385,39 @@ def hogwild(X, y, *, workers=2, lock=False, lr=0.5, epochs=1, seed=0, sample_eve
         progress[:] = 0
         stop[0] = 0
         the_lock = ctx.Lock() if lock else None
-        ready = ctx.Barrier(workers + 1)
+        go = ctx.Event()
+        deadline = time.perf_counter() + timeout
         for slot in range(workers):
             recv, send = ctx.Pipe(duplex=False)
             proc = ctx.Process(target=_worker, name=f"hogwild-{slot}", daemon=True,
                                args=(name, slot, p, workers, per_worker, indptr, indices, values, y,
-                                     orders[slot], float(lr), the_lock, ready, send,
-                                     _fail_after if slot == 0 else None))
+                                     orders[slot], float(lr), the_lock, go, send,
+                                     _fail[1] if _fail is not None and slot == fail_worker else None))
             proc.start()
             send.close()
             procs.append(proc)
             conns.append(recv)
+        reports = _Workers(procs, conns)
+
+        def wait_until(done, pause, sample=None):
+            # Poll the workers' reports every `pause` s: a failure raises at once, naming its worker.
+            while True:
+                reports.poll()
+                if done():
+                    return
+                if time.perf_counter() > deadline:
+                    raise TimeoutError(f"Hogwild! workers still running after {timeout} s "
+                                       f"(finished: {reports.status.count('ok')} of {workers})")
+                time.sleep(pause)
+                if sample is not None:
+                    sample()
+
+        wait_until(lambda: reports.all("ready"), 0.005)
         samples = [(0, 0, w.copy())]
-        ready.wait(timeout)
+        go.set()
         start = time.perf_counter_ns()
-        deadline = time.perf_counter() + timeout
-        while any(proc.is_alive() for proc in procs):
-            if any(proc.exitcode not in (None, 0) for proc in procs):
-                break  # a worker failed: stop the others (below) and report it
-            if time.perf_counter() > deadline:
-                raise TimeoutError(f"Hogwild! workers still running after {timeout} s")
-            time.sleep(sample_every)
-            samples.append((time.perf_counter_ns() - start, int(progress.sum()), w.copy()))
-        for proc in procs:
-            proc.join(timeout=5.0)
-        reports = [c.recv() if c.poll(1.0) else ("error", "no report (the worker died)") for c in conns]
-        failed = [(i, msg) for i, (status, msg) in enumerate(reports) if status != "ok"]
-        if failed or any(proc.exitcode != 0 for proc in procs):
-            i, msg = failed[0] if failed else (0, f"exit codes {[proc.exitcode for proc in procs]}")
-            raise RuntimeError(f"Hogwild! worker {i} failed:\n{msg}")
+        wait_until(lambda: reports.all("ok"), sample_every,
+                   lambda: samples.append((time.perf_counter_ns() - start, int(progress.sum()), w.copy())))
         end = int(log[:, :, 1].max()) if log.size else start
         samples.append((end - start, int(progress.sum()), w.copy()))
         counts = progress.copy()
@@ -357,11 +425,12 @@ def hogwild(X, y, *, workers=2, lock=False, lr=0.5, epochs=1, seed=0, sample_eve
         write_ns = [log[s, :counts[s], 1] - start for s in range(workers)]
         examples = [orders[s][:counts[s]] for s in range(workers)]
     finally:
-        # Stop and reap every worker, however we got here (return, worker error, Ctrl-C).
+        # Stop and reap every worker, however we got here (return, worker error, timeout, Ctrl-C):
+        # first the stop flag and the start signal, so that none keeps working or waiting.
         if views is not None:
             views[3][0] = 1
-        if ready is not None:
-            ready.abort()  # a worker still waiting to start must not wait forever
+        if go is not None:
+            go.set()
         for proc in procs:
             proc.join(timeout=2.0)
             if proc.is_alive():
@@ -385,3 +454,27 @@ def hogwild(X, y, *, workers=2, lock=False, lr=0.5, epochs=1, seed=0, sample_eve
                       theta=theta, losses=losses, read_ns=[r / 1e9 for r in read_ns],
                       write_ns=[r / 1e9 for r in write_ns], examples=examples, partners=partners,
                       shared=shared, wall=float(times[-1]))
+
+
+def conflicts(result, support):
+    r"""For each update a simulated server applied: did an update applied during its staleness share a coordinate?
+
+    Update :math:`u` with staleness :math:`s_u` was computed before the :math:`s_u` updates
+    applied just before it; it *conflicts* if one of them wrote a coordinate of its support
+    (the nonzero features of its examples), so its gradient on that coordinate was stale: the
+    simulator's counterpart of an overlap in :func:`overlaps`. ``result`` is a
+    :class:`gdcourse.parallel.SimResult` of a single-shard run with ``n_push = 1``; ``support``
+    a boolean (n, p) array of which features each example has. Returns a boolean array with
+    one entry per applied update.
+    """
+    if np.any(result.apply_shard != 0):
+        raise ValueError("Invalid result: conflicts are defined for single-shard servers (shards=1)")
+    touched = np.asarray(support, dtype=bool)[result.batches[result.apply_step]].any(axis=1)   # (m, p)
+    packed = _packed(touched)
+    s = result.staleness
+    out = np.zeros(len(s), dtype=bool)
+    for lag in range(1, int(s.max(initial=0)) + 1):
+        u = np.nonzero(s >= lag)[0]
+        u = u[u >= lag]
+        out[u] |= _share(packed[u], packed[u - lag])
+    return out

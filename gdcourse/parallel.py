@@ -20,52 +20,30 @@ measured, so the same seed gives the same run, bit for bit, on any machine.
   synchronous, with moving rate :math:`\alpha = \eta\rho` and period :math:`\tau`.
 * :func:`synchronous` — synchronous data parallelism: every round waits for the
   slowest of ``K`` workers and applies the average of their gradients.
-* :class:`AdaptiveRevision` — the delay-tolerant Adagrad of McMahan & Streeter (2014),
-  an optimizer that the server feeds with :math:`g^{bck}` as well as :math:`g`.
-* :class:`DataParallel` — a model whose gradient ``K`` workers (in-process, a thread
-  pool or a Dask cluster) compute on ``K`` parts of each mini-batch.
+
+All three run on one event loop (the asynchronous ones) or one round loop (the
+synchronous ones). A server shard runs any gdcourse optimizer, and gives a rule with
+``delay_tolerant = True`` (:class:`gdcourse.delay_tolerant.AdaptiveRevision`) the sum
+:math:`g^{bck}` as well as :math:`g`. Synchronous data parallelism on a real engine is
+:mod:`gdcourse.data_parallel`; Hogwild!'s conflicts are counted by :func:`gdcourse.hogwild.conflicts`.
 """
 from __future__ import annotations
 
 import copy
 import heapq
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
+from . import checks
 from .optimizers import Optimizer
 from .run import diverged
 
 __all__ = ["Problem", "NoisyObjective", "ParameterServer", "SimResult", "downpour", "easgd",
-           "synchronous", "AdaptiveRevision", "DataParallel", "shard_slices", "conflicts"]
+           "synchronous", "shard_slices"]
 
 
 # --- Checking arguments --------------------------------------------------------------------
-
-
-def _int(name, value, lo, hi=None, allowed=None):
-    """``value`` as an int in [lo, hi], or a ``ValueError`` naming it and the allowed range."""
-    if (isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer))
-            or value < lo or (hi is not None and value > hi)):
-        raise ValueError(f"Invalid {name}: {value!r} ({allowed or f'must be an integer >= {lo}'})")
-    return int(value)
-
-
-def _real(name, value, lo=0.0, strict=False, hi=None, allowed=None):
-    """A finite float (or float array) >= lo (> lo if strict, <= hi if given), or a ``ValueError``."""
-    op = ">" if strict else ">="
-    bad = ValueError(f"Invalid {name}: {value!r} ({allowed or f'must be a finite number {op} {lo:g}'})")
-    if isinstance(value, (bool, np.bool_, str, bytes)):
-        raise bad
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise bad from None
-    if arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(arr <= lo if strict else arr < lo) \
-            or (hi is not None and np.any(arr > hi)):
-        raise bad
-    return float(arr) if arr.ndim == 0 else arr
 
 
 def _check_optimizer(optimizer):
@@ -78,8 +56,8 @@ def shard_slices(d, shards):
 
     Shard :math:`s` owns :math:`\theta_{[a_s, a_{s+1})}`; the sizes differ by at most one.
     """
-    d = _int("d", d, 1)
-    shards = _int("shards", shards, 1, d, f"must be an integer in [1, d = {d}]")
+    d = checks.integer("d", d, 1)
+    shards = checks.integer("shards", shards, 1, d, f"must be an integer in [1, d = {d}]")
     edges = np.cumsum([0] + [len(a) for a in np.array_split(np.arange(d), shards)])
     return [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
 
@@ -138,8 +116,8 @@ class NoisyObjective:
 
     def __init__(self, objective, sigma=1.0, n=256, seed=0):
         self.objective = objective
-        self.sigma = _real("sigma", sigma)
-        n = _int("n", n, 1)
+        self.sigma = checks.real("sigma", sigma)
+        n = checks.integer("n", n, 1)
         d = len(objective.start)
         xi = np.random.default_rng(seed).standard_normal((n, d))
         self.xi = xi - xi.mean(axis=0)
@@ -168,7 +146,7 @@ class ParameterServer:
     A gradient slice that arrives at shard :math:`s` is applied with the optimizer's
     ``step(theta, grad_fn)`` contract, ``grad_fn = lambda _: g``: the server does not
     evaluate gradients, it applies the (possibly stale) one it was sent. An optimizer with
-    ``delay_tolerant = True`` (:class:`AdaptiveRevision`) is also given
+    ``delay_tolerant = True`` (:class:`gdcourse.delay_tolerant.AdaptiveRevision`) is also given
     :math:`g^{bck}`, the sum of the gradients the shard applied since the read.
     Each shard counts its updates (``version``) and keeps the running sum ``z`` of the
     gradients it applied, so that both can be compared with what a worker read.
@@ -277,20 +255,20 @@ def _check_common(problem, theta0, workers, steps, batch_size, spread, latency, 
     theta0 = np.asarray(theta0, dtype=np.float64)
     if theta0.ndim == 0 or theta0.shape[-1] != problem.d:
         raise ValueError(f"Invalid theta0 shape: {theta0.shape} (last axis must be d = {problem.d})")
-    W = _int("workers", workers, 1)
-    steps = _int("steps", steps, 0)
-    b = _int("batch_size", batch_size, 1, problem.n, f"must be an integer in [1, n = {problem.n}]")
-    spread = _real("spread", spread)
-    latency = _real("latency", latency, allowed="a delay must be a finite number >= 0")
+    W = checks.integer("workers", workers, 1)
+    steps = checks.integer("steps", steps, 0)
+    b = checks.integer("batch_size", batch_size, 1, problem.n, f"must be an integer in [1, n = {problem.n}]")
+    spread = checks.real("spread", spread)
+    latency = checks.real("latency", latency, allowed="a delay must be a finite number >= 0")
     if speeds is None:
         speeds = np.ones(W)
     else:
-        speeds = np.asarray(_real("speeds", speeds, strict=True,
+        speeds = np.asarray(checks.real("speeds", speeds, strict=True,
                                   allowed="mean compute times, finite numbers > 0"), dtype=np.float64)
         if speeds.shape != (W,):
             raise ValueError(f"Invalid speeds: shape {speeds.shape} (must be one mean compute time per "
                              f"worker, shape ({W},))")
-    every = max(1, steps // 100) if record_every is None else _int("record_every", record_every, 1)
+    every = max(1, steps // 100) if record_every is None else checks.integer("record_every", record_every, 1)
     return theta0, W, steps, b, spread, latency, speeds, every
 
 
@@ -423,6 +401,80 @@ class _Events:
         return bool(self.heap)
 
 
+# --- The two ways workers meet the server: one event loop, one round loop ---------------------------
+
+
+def _asynchronous(problem, W, steps, data, clock, rec, ev, server, local, begin, finish, arrive):
+    r"""The event loop of every asynchronous algorithm: each worker computes, reports, starts again.
+
+    ``begin(w, t, step)`` is the worker's exchange with the server before a gradient (a fetch, an
+    elastic exchange) and returns the point to compute the gradient at; ``finish(w, t, g, step)``
+    is what the worker does with the finished gradient (a local step, a push); ``arrive(t, w,
+    *payload)`` applies a message that reached the server after its latency. ``local`` is the list
+    of the workers' parameters the recorder follows. Returns the batches of all gradients.
+    """
+    pending = [None] * W        # (gradient, step index) being computed
+    batches = []
+    started = done = 0
+
+    def start(w, t):
+        nonlocal started
+        x = begin(w, t, started)
+        idx = data.next(w)
+        batches.append(idx)
+        pending[w] = (problem.grad(x, idx), started)
+        c = clock.compute(w)
+        rec.step_log.append((w, t, t + c))
+        started += 1
+        ev.push(t + c, "done", w)
+
+    rec.record(0, 0.0, server.theta, local)
+    for w in range(min(W, steps)):
+        start(w, 0.0)
+    t = 0.0
+    while ev:
+        t, (kind, w, *rest) = ev.pop()
+        if kind == "done":
+            finish(w, t, *pending[w])
+            done += 1
+            if started < steps:
+                start(w, t)
+            if done % rec.every == 0 and done < steps:
+                rec.record(done, t, server.theta, local)
+        else:
+            arrive(t, w, *rest)
+    rec.record(done, t, server.theta, local)
+    return batches
+
+
+def _rounds(problem, K, steps, data, clock, rec, server, local, begin, finish):
+    r"""The round loop of every synchronous algorithm: all workers compute, the slowest sets the pace.
+
+    ``begin(rnd)`` returns ``point(w)``, the parameters worker ``w`` computes its gradient at in
+    round ``rnd``; ``finish(rnd, t, grads, last_step)`` applies the round's gradients when the
+    slowest has finished. A round lasts :math:`\max_k c_k`. Returns the batches and the rounds.
+    """
+    batches = []
+    t, done, rnd = 0.0, 0, 0
+    rec.record(0, 0.0, server.theta, local)
+    while done < steps:
+        point = begin(rnd)
+        grads, cs = [], []
+        for w in range(min(K, steps - done)):
+            idx = data.next(w)
+            batches.append(idx)
+            grads.append(problem.grad(point(w), idx))
+            cs.append(clock.compute(w))
+            rec.step_log.append((w, t, t + cs[-1]))
+        t += max(cs)
+        finish(rnd, t, grads, done + len(grads) - 1)
+        prev, done, rnd = done, done + len(grads), rnd + 1
+        if done // rec.every > prev // rec.every and done < steps:
+            rec.record(done, t, server.theta, local)
+    rec.record(done, t, server.theta, local)
+    return batches, rnd
+
+
 # --- Downpour SGD (and plain asynchronous SGD) -------------------------------------------------------
 
 
@@ -487,18 +539,17 @@ def downpour(problem, theta0, optimizer, *, workers=4, shards=1, steps=1000, bat
     theta0, W, steps, b, spread, latency, speeds, every = _check_common(
         problem, theta0, workers, steps, batch_size, spread, latency, speeds, record_every)
     _check_optimizer(optimizer)
-    n_fetch = _int("n_fetch", n_fetch, 1)
-    n_push = _int("n_push", n_push, 1)
+    n_fetch = checks.integer("n_fetch", n_fetch, 1)
+    n_push = checks.integer("n_push", n_push, 1)
     if local_lr is None:
         local_lr = getattr(optimizer, "lr", None)
     if local_lr is None and n_fetch > 1:
         raise ValueError("Invalid local_lr: None (a replica that fetches every n_fetch > 1 steps needs "
                          "its own step size alpha > 0)")
-    alpha = None if local_lr is None else _real("local_lr", local_lr, strict=True)
+    alpha = None if local_lr is None else checks.real("local_lr", local_lr, strict=True)
     hp_shapes = [np.shape(v) for v in optimizer.hyperparams.values()]
     shape = np.broadcast_shapes(theta0.shape, *hp_shapes, np.shape(alpha))
     server = ParameterServer(np.broadcast_to(theta0, shape), optimizer, shards)
-    S = len(server.slices)
     clock = _Clock(W, spread, latency, speeds, seed)
     data = _Batches(problem.n, W, b, bool(shard_data), seed)
     rec = _Recorder(problem, every, record_local, bound)
@@ -507,59 +558,37 @@ def downpour(problem, theta0, optimizer, *, workers=4, shards=1, steps=1000, bat
     read = [None] * W          # (version, z) at the last fetch
     window = [None] * W        # (version, z) when the current accrual began
     accrued = [None] * W
-    pending = [None] * W       # (gradient, step index) being computed
     k = [0] * W
-    batches = []
-    started = done = 0
-    t = 0.0
 
-    def start(w, t):
-        nonlocal started
+    def fetch(w, t, step):
         if k[w] % n_fetch == 0:
             params[w], version, z = server.read()
             read[w] = (version, z)
         if accrued[w] is None:
             window[w] = read[w]
             accrued[w] = 0.0
-        idx = data.next(w)
-        batches.append(idx)
-        pending[w] = (problem.grad(params[w], idx), started)
-        c = clock.compute(w)
-        rec.step_log.append((w, t, t + c))
-        started += 1
-        ev.push(t + c, "done", w)
+        return params[w]
+
+    def push(w, t, g, step):
+        accrued[w] = g if n_push == 1 else accrued[w] + g
+        if alpha is not None and n_fetch > 1:  # with n_fetch = 1 the next fetch replaces it
+            params[w] = params[w] - alpha * g
+        k[w] += 1
+        if k[w] % n_push == 0:
+            version, z = window[w]
+            for s, sl in enumerate(server.slices):
+                delay = clock.delay(w)
+                if delay == 0:  # no network: applied before the worker reads again
+                    rec.applies.append((server.apply(s, accrued[w][..., sl], version, z), t, w, s, step))
+                else:
+                    ev.push(t + delay, "arrive", w, s, accrued[w][..., sl], version, z, step)
+            accrued[w] = None
+
+    def arrive(t, w, s, g, version, z, step):
+        rec.applies.append((server.apply(s, g, version, z), t, w, s, step))
 
     with np.errstate(all="ignore"):
-        rec.record(0, 0.0, server.theta, params)
-        for w in range(min(W, steps)):
-            start(w, 0.0)
-        while ev:
-            t, (kind, w, *rest) = ev.pop()
-            if kind == "done":
-                g, step = pending[w]
-                accrued[w] = g if n_push == 1 else accrued[w] + g
-                if alpha is not None and n_fetch > 1:  # with n_fetch = 1 the next fetch replaces it
-                    params[w] = params[w] - alpha * g
-                k[w] += 1
-                done += 1
-                if k[w] % n_push == 0:
-                    version, z = window[w]
-                    for s, sl in enumerate(server.slices):
-                        delay = clock.delay(w)
-                        if delay == 0:  # no network: applied before the worker reads again
-                            rec.applies.append((server.apply(s, accrued[w][..., sl], version, z), t, w, s, step))
-                        else:
-                            ev.push(t + delay, "arrive", w, s, accrued[w][..., sl], version, z, step)
-                    accrued[w] = None
-                if started < steps:
-                    start(w, t)
-                if done % every == 0 and done < steps:
-                    rec.record(done, t, server.theta, params)
-            else:
-                s, g, version, z, step = rest
-                staleness = server.apply(s, g, version, z)
-                rec.applies.append((staleness, t, w, s, step))
-        rec.record(done, t, server.theta, params)
+        batches = _asynchronous(problem, W, steps, data, clock, rec, ev, server, params, fetch, push, arrive)
     return rec.result(batches, ev.count, b)
 
 
@@ -594,9 +623,9 @@ def easgd(problem, theta0, *, lr, rho, tau=1, workers=4, steps=1000, batch_size=
     """
     theta0, W, steps, b, spread, latency, speeds, every = _check_common(
         problem, theta0, workers, steps, batch_size, spread, latency, speeds, record_every)
-    lr = _real("lr", lr, strict=True)
-    rho = _real("rho", rho)
-    tau = _int("tau", tau, 1)
+    lr = checks.real("lr", lr, strict=True)
+    rho = checks.real("rho", rho)
+    tau = checks.integer("tau", tau, 1)
     alpha = lr * rho
     if np.any(np.asarray(alpha) >= 1) or (synchronous and np.any(W * np.asarray(alpha) >= 2)):
         raise ValueError(f"Invalid rho: {rho!r} (the moving rate alpha = lr * rho must be < 1"
@@ -606,81 +635,57 @@ def easgd(problem, theta0, *, lr, rho, tau=1, workers=4, steps=1000, batch_size=
     clock = _Clock(W, spread, latency, speeds, seed)
     data = _Batches(problem.n, W, b, bool(shard_data), seed)
     rec = _Recorder(problem, every, record_local, bound)
-    ev = _Events()
     x = [server.theta.copy() for _ in range(W)]
-    batches = []
+
+    if synchronous:
+        centre = None
+
+        def begin_round(rnd):
+            nonlocal centre
+            centre = server.theta.copy()
+            return lambda w: x[w]
+
+        def finish_round(rnd, t, grads, last):
+            exchange = rnd % tau == 0
+            elastic = [alpha * (x[w] - centre) if exchange else 0.0 for w in range(len(grads))]
+            for w, (g, e) in enumerate(zip(grads, elastic)):
+                x[w] = x[w] - lr * g - e
+            if exchange:
+                server.add(0, sum(elastic))
+                rec.applies.append((0, t, -1, 0, last))
+
+        with np.errstate(all="ignore"):
+            batches, rounds = _rounds(problem, W, steps, data, clock, rec, server, x, begin_round, finish_round)
+        return rec.result(batches, rounds, b)
+
+    ev = _Events()
+    k = [0] * W
+
+    def exchange(w, t, step):
+        xw = x[w]
+        if k[w] % tau == 0:
+            centre, version, _ = server.read()
+            e = alpha * (xw - centre)
+            x[w] = x[w] - e
+            delay = clock.delay(w)
+            if delay == 0:
+                server.add(0, e)
+                rec.applies.append((0, t, w, 0, step))
+            else:
+                ev.push(t + delay, "arrive", w, e, version, step)
+        return xw                      # the gradient is taken at x = x^i read before the exchange
+
+    def local_step(w, t, g, step):
+        x[w] = x[w] - lr * g
+        k[w] += 1
+
+    def arrive(t, w, e, version, step):
+        staleness = int(server.version[0] - version[0])
+        server.add(0, e)
+        rec.applies.append((staleness, t, w, 0, step))
 
     with np.errstate(all="ignore"):
-        rec.record(0, 0.0, server.theta, x)
-        if synchronous:
-            t, done, rnd = 0.0, 0, 0
-            while done < steps:
-                active = range(min(W, steps - done))
-                centre = server.theta.copy()
-                grads, cs = [], []
-                for w in active:
-                    idx = data.next(w)
-                    batches.append(idx)
-                    grads.append(problem.grad(x[w], idx))
-                    cs.append(clock.compute(w))
-                    rec.step_log.append((w, t, t + cs[-1]))
-                t += max(cs)
-                elastic = [alpha * (x[w] - centre) if rnd % tau == 0 else 0.0 for w in active]
-                for w, g, e in zip(active, grads, elastic):
-                    x[w] = x[w] - lr * g - e
-                if rnd % tau == 0:
-                    server.add(0, sum(elastic))
-                    rec.applies.append((0, t, -1, 0, done + len(grads) - 1))
-                prev, done, rnd = done, done + len(grads), rnd + 1
-                if done // every > prev // every and done < steps:
-                    rec.record(done, t, server.theta, x)
-            rec.record(done, t, server.theta, x)
-            return rec.result(batches, rnd, b)
-
-        k = [0] * W
-        started = done = 0
-        pending = [None] * W
-
-        def start(w, t):
-            nonlocal started
-            xw = x[w]
-            if k[w] % tau == 0:
-                centre, version, _ = server.read()
-                e = alpha * (xw - centre)
-                x[w] = x[w] - e
-                delay = clock.delay(w)
-                if delay == 0:
-                    server.add(0, e)
-                    rec.applies.append((0, t, w, 0, started))
-                else:
-                    ev.push(t + delay, "arrive", w, e, version, started)
-            idx = data.next(w)
-            batches.append(idx)
-            pending[w] = problem.grad(xw, idx)
-            c = clock.compute(w)
-            rec.step_log.append((w, t, t + c))
-            started += 1
-            ev.push(t + c, "done", w)
-
-        for w in range(min(W, steps)):
-            start(w, 0.0)
-        t = 0.0
-        while ev:
-            t, (kind, w, *rest) = ev.pop()
-            if kind == "done":
-                x[w] = x[w] - lr * pending[w]
-                k[w] += 1
-                done += 1
-                if started < steps:
-                    start(w, t)
-                if done % every == 0 and done < steps:
-                    rec.record(done, t, server.theta, x)
-            else:
-                e, version, step = rest
-                staleness = int(server.version[0] - version[0])
-                server.add(0, e)
-                rec.applies.append((staleness, t, w, 0, step))
-        rec.record(done, t, server.theta, x)
+        batches = _asynchronous(problem, W, steps, data, clock, rec, ev, server, x, exchange, local_step, arrive)
     return rec.result(batches, ev.count, b)
 
 
@@ -707,139 +712,26 @@ def synchronous(problem, theta0, optimizer, *, workers=4, steps=1000, batch_size
     clock = _Clock(K, spread, 0.0, speeds, seed)
     data = _Batches(problem.n, K, b, bool(shard_data), seed)
     rec = _Recorder(problem, every, False, bound)
-    batches = []
-    t, done, rnd = 0.0, 0, 0
+    read = None
+
+    def begin_round(rnd):
+        nonlocal read
+        read = server.read()
+        return lambda w: read[0]
+
+    def finish_round(rnd, t, grads, last):
+        server.apply(0, sum(grads) / len(grads), read[1], read[2])
+        rec.applies.append((0, t, -1, 0, last))
+
     with np.errstate(all="ignore"):
-        rec.record(0, 0.0, server.theta, [server.theta])
-        while done < steps:
-            theta, version, z = server.read()
-            grads, cs = [], []
-            for w in range(min(K, steps - done)):
-                idx = data.next(w)
-                batches.append(idx)
-                grads.append(problem.grad(theta, idx))
-                cs.append(clock.compute(w))
-                rec.step_log.append((w, t, t + cs[-1]))
-            t += max(cs)
-            server.apply(0, sum(grads) / len(grads), version, z)
-            rec.applies.append((0, t, -1, 0, done + len(grads) - 1))
-            prev, done, rnd = done, done + len(grads), rnd + 1
-            if done // every > prev // every and done < steps:
-                rec.record(done, t, server.theta, [server.theta])
-        rec.record(done, t, server.theta, [server.theta])
-    return rec.result(batches, rnd, b)
+        batches, rounds = _rounds(problem, K, steps, data, clock, rec, server, [server.theta],
+                                  begin_round, finish_round)
+    return rec.result(batches, rounds, b)
 
 
-# --- Delay-tolerant Adagrad ---------------------------------------------------------------------------
+# --- Kept here for the explorers that import them from this module -------------------------------------
+# Their homes: gdcourse.delay_tolerant, gdcourse.data_parallel, gdcourse.hogwild.
 
-
-class AdaptiveRevision(Optimizer):
-    r"""Delay-tolerant Adagrad (McMahan & Streeter, 2014): adapts to the gradients *and* the delays.
-
-    Per coordinate, with :math:`g^{bck}` the sum of the gradients applied between the read
-    that :math:`g` was computed from and now:
-
-    .. math::
-        z'_t &= z'_{t-1} + g_t^2 + 2\, g_t\, g^{bck}_t, \qquad
-        \bar z_t = \max(\bar z_{t-1}, z'_t) \\
-        \eta_t &= \frac{\eta}{\sqrt{\bar z_t + \epsilon}} \\
-        \theta_{t+1} &= \theta_t - \eta_t g_t + (\eta_{t-1} - \eta_t)\, g^{bck}_t
-
-    The last term *revises* the gradients of :math:`g^{bck}`, applied with the older,
-    larger rate :math:`\eta_{t-1}`, to the new one. Without delays (:math:`g^{bck} = 0`)
-    this is Adagrad, bit for bit. The running maximum :math:`\bar z` keeps the rate from
-    growing when :math:`g_t g^{bck}_t < 0`; it and :math:`\epsilon` are our reading of the
-    paper (see the chapter). ``step(theta, grad_fn, g_bck=None)``: without ``g_bck`` the
-    server knows of no delay.
-    """
-
-    defaults = {"lr": 0.01, "eps": 1e-8}
-    state_names = ("zprime", "zmax")
-    delay_tolerant = True
-
-    def step(self, theta, grad_fn, g_bck=None):
-        self._g_bck = 0.0 if g_bck is None else np.asarray(g_bck, dtype=np.float64)
-        return super().step(theta, grad_fn)
-
-    def _update(self, theta, grad_fn, s):
-        g, g_bck = grad_fn(theta), self._g_bck
-        zmax_old = s["zmax"]
-        s["zprime"] = s["zprime"] + g * g + 2 * g * g_bck
-        s["zmax"] = np.maximum(s["zmax"], s["zprime"])
-        eta = self.lr / np.sqrt(s["zmax"] + self.eps)
-        # A coordinate that no gradient has touched yet has nothing to revise (and g_bck = 0 there).
-        seen = zmax_old > 0
-        eta_old = np.where(seen, self.lr / np.sqrt(np.where(seen, zmax_old, 1.0) + self.eps), eta)
-        return theta - eta * g + (eta_old - eta) * g_bck
-
-
-# --- Synchronous data parallelism on a real engine ----------------------------------------------------
-
-
-class DataParallel:
-    r"""A model whose mini-batch gradient :math:`K` workers compute on :math:`K` parts and average.
-
-    .. math::
-        \nabla_\theta J(\theta; B) = \sum_{k=1}^{K} \frac{|B_k|}{|B|}\,\nabla_\theta J(\theta; B_k),
-        \qquad B = B_1 \cup \dots \cup B_K
-
-    (with equal parts, the plain average :math:`\frac1K \sum_k g_k`). Give it to
-    :func:`gdcourse.loops.train` with ``batch_size = K * b``: each worker gets ``b``
-    examples and the optimizer applies the average. ``executor`` runs the ``K`` gradient
-    computations: ``None`` in this process one after the other, a
-    ``concurrent.futures`` executor (``.map``), or a Dask ``distributed.Client``
-    (``.map`` + ``.gather``), whose workers may be threads, processes or other machines.
-    """
-
-    def __init__(self, model, workers, executor=None):
-        self.model = model
-        self.workers = _int("workers", workers, 1)
-        self.executor = executor
-
-    def loss(self, theta, X, y):
-        return self.model.loss(theta, X, y)
-
-    def n_params(self, X):
-        return self.model.n_params(X)
-
-    def parts(self, n):
-        """The non-empty index ranges of the ``K`` parts of a batch of ``n`` examples."""
-        return [p for p in np.array_split(np.arange(n), self.workers) if len(p)]
-
-    def grad(self, theta, X, y):
-        parts = self.parts(len(X))
-        args = ([theta] * len(parts), [X[p] for p in parts], [y[p] for p in parts])
-        ex = self.executor
-        if ex is None:
-            grads = [self.model.grad(*a) for a in zip(*args)]
-        elif hasattr(ex, "gather"):  # a Dask client: tasks go to its workers, results come back
-            grads = ex.gather(ex.map(self.model.grad, *args, pure=False))
-        else:
-            grads = list(ex.map(self.model.grad, *args))
-        return sum(len(p) / len(X) * g for p, g in zip(parts, grads))
-
-
-# --- Hogwild!'s overlaps ---------------------------------------------------------------------------
-
-
-def conflicts(result, support):
-    r"""For each applied update: did an update applied during its staleness touch a coordinate it touches?
-
-    Update :math:`u` with staleness :math:`s_u` was computed before the :math:`s_u` updates
-    applied just before it; it *conflicts* if one of them wrote a coordinate of its support
-    (the nonzero features of its examples), so its gradient on that coordinate was stale.
-    ``support`` is a boolean (n, p) array of which features each example has.
-    Returns a boolean array with one entry per applied update (single-shard runs, ``n_push = 1``).
-    """
-    support = np.asarray(support, dtype=bool)
-    if np.any(result.apply_shard != 0):
-        raise ValueError("Invalid result: conflicts are defined for single-shard servers (shards=1)")
-    touched = support[result.batches[result.apply_step]].any(axis=1)   # (m, p)
-    packed = np.packbits(touched, axis=1)
-    s = result.staleness
-    out = np.zeros(len(s), dtype=bool)
-    for lag in range(1, int(s.max(initial=0)) + 1):
-        u = np.nonzero(s >= lag)[0]
-        u = u[u >= lag]
-        out[u] |= (packed[u] & packed[u - lag]).any(axis=1)
-    return out
+from .data_parallel import DataParallel  # noqa: E402
+from .delay_tolerant import AdaptiveRevision  # noqa: E402
+from .hogwild import conflicts  # noqa: E402

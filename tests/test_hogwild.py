@@ -7,7 +7,7 @@ import threading
 import numpy as np
 import pytest
 
-from gdcourse import datasets, hogwild
+from gdcourse import datasets, hogwild, models, optimizers, parallel
 
 
 def leftovers():
@@ -64,9 +64,26 @@ def test_serial_run_is_one_process_with_the_serial_sgd_result(data):
     np.testing.assert_allclose(r.theta[-1], w, rtol=1e-12, atol=1e-12)
 
 
-def test_a_failing_worker_is_reported_and_everything_is_cleaned_up(data):
-    with pytest.raises(RuntimeError, match="injected failure at update 10"):
-        hogwild.hogwild(data.X, data.y, workers=2, lr=0.3, epochs=50, _fail_after=10)
+@pytest.mark.parametrize("worker, at, message", [
+    (0, 10, "injected failure at update 10"),
+    (1, 10, "injected failure at update 10"),
+    (1, "start", "injected failure before the start"),
+    (0, "start", "injected failure before the start"),
+])
+def test_a_failing_worker_is_named_with_its_traceback_and_everything_is_cleaned_up(data, worker, at, message):
+    # A long run and a long timeout: the call must not wait for either (a timeout would raise TimeoutError).
+    with pytest.raises(hogwild.WorkerError) as err:
+        hogwild.hogwild(data.X, data.y, workers=3, lr=0.3, epochs=400, timeout=600.0, _fail=(worker, at))
+    assert err.value.worker == worker
+    assert f"Hogwild! worker {worker} failed" in str(err.value)
+    assert message in str(err.value) and "Traceback" in str(err.value)
+    assert leftovers() == ([], [], [])
+
+
+def test_a_run_past_its_timeout_is_stopped_and_everything_is_cleaned_up():
+    big = datasets.sparse_classification(4000, [4 / 200] * 200, seed=1)
+    with pytest.raises(TimeoutError, match="still running after 0.5 s"):
+        hogwild.hogwild(big.X, big.y, workers=2, lr=0.3, epochs=400, timeout=0.5)
     assert leftovers() == ([], [], [])
 
 
@@ -106,6 +123,8 @@ def test_csr_holds_the_nonzeros_row_by_row():
     (dict(lr=-1.0), "Invalid lr: -1.0"),
     (dict(epochs=0), "Invalid epochs: 0"),
     (dict(sample_every=0.0), "Invalid sample_every"),
+    (dict(timeout=-1.0), "Invalid timeout: -1.0"),
+    (dict(workers=2, _fail=(2, 0)), "Invalid _fail worker: 2"),
 ])
 def test_bad_settings_say_what_is_allowed(data, kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -113,3 +132,30 @@ def test_bad_settings_say_what_is_allowed(data, kwargs, message):
     with pytest.raises(ValueError, match="Invalid data"):
         hogwild.hogwild(data.X, data.y[:-1])
     assert leftovers() == ([], [], [])
+
+
+# --- Conflicts in the simulator -------------------------------------------------------------------
+
+
+def test_conflicts_need_a_shared_coordinate_and_staleness():
+    X = np.eye(4)                               # every example touches its own feature
+    prob = parallel.Problem(models.LogisticRegression(), X, np.array([0.0, 1.0, 0.0, 1.0]), bias=False)
+    r = parallel.downpour(prob, np.zeros(4), optimizers.SGD(lr=0.1), workers=2, steps=40, spread=0.0)
+    assert np.all(r.staleness[2:] == 1)
+    disjoint = hogwild.conflicts(r, X > 0)
+    assert not disjoint[1:].any() or np.all(r.batches[r.apply_step[1:]] == r.batches[r.apply_step[:-1]])
+    assert hogwild.conflicts(r, np.ones((4, 4), bool))[1:].all()
+
+
+def test_conflicts_are_the_stale_updates_when_every_example_shares_a_feature(data):
+    X = np.c_[data.X, np.ones(data.n)]
+    prob = parallel.Problem(models.LogisticRegression(), X, data.y, bias=False)
+    r = parallel.downpour(prob, np.zeros(X.shape[1]), optimizers.SGD(lr=0.5), workers=8, steps=300)
+    np.testing.assert_array_equal(hogwild.conflicts(r, X != 0), r.staleness > 0)
+
+
+def test_conflicts_refuse_a_sharded_server(data):
+    prob = parallel.Problem(models.LogisticRegression(), data.X, data.y, bias=False)
+    r = parallel.downpour(prob, np.zeros(data.X.shape[1]), optimizers.SGD(lr=0.5), workers=2, shards=2, steps=20)
+    with pytest.raises(ValueError, match="single-shard"):
+        hogwild.conflicts(r, data.X != 0)

@@ -1,14 +1,11 @@
 """The asynchronous SGD simulator: determinism, staleness by hand, the server's rules, EASGD, data parallelism."""
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import gdcourse.optimizers as O
-from gdcourse import datasets, loops, models
+from gdcourse import datasets, models
 from gdcourse import parallel as P
+from gdcourse.delay_tolerant import AdaptiveRevision
 from gdcourse.objectives import Quadratic
 
 
@@ -130,45 +127,13 @@ def test_bad_start_optimizer_and_elastic_rates_are_refused(problem):
         P.downpour(problem, np.zeros(problem.d), O.SGD(lr=0.1), workers=500)
 
 
-# --- AdaptiveRevision -----------------------------------------------------------------------------
-
-
-def test_adaptive_revision_without_delay_is_adagrad_bit_for_bit(problem):
-    kw = dict(workers=1, steps=150, batch_size=4)
-    ar = P.downpour(problem, np.zeros(problem.d), P.AdaptiveRevision(lr=0.2), **kw)
-    ada = P.downpour(problem, np.zeros(problem.d), O.Adagrad(lr=0.2), **kw)
-    np.testing.assert_array_equal(ar.theta, ada.theta)
-
-
-def test_adaptive_revision_one_step_by_hand():
-    opt = P.AdaptiveRevision(lr=1.0, eps=0.0)
-    theta = opt.step(np.array([0.0]), lambda _: np.array([3.0]))          # z' = 9, eta = 1/3
-    np.testing.assert_allclose(theta, [-1.0])
-    # g = 1 arrives late: 3 was applied meanwhile. z' = 9 + 1 + 2*1*3 = 16, eta = 1/4;
-    # theta = -1 - 1/4 * 1 + (1/3 - 1/4) * 3 = -1 (exactly one step of 1/4 on g_1 + g_2 = 4).
-    theta = opt.step(theta, lambda _: np.array([1.0]), g_bck=np.array([3.0]))
-    np.testing.assert_allclose(theta, [-1.0])
-    assert opt.state["zprime"][0] == 16.0
-
-
-@settings(max_examples=40, deadline=None)
-@given(st.lists(st.floats(0.01, 10.0), min_size=1, max_size=12), st.floats(0.01, 2.0))
-def test_gradients_all_in_flight_land_where_one_adagrad_step_on_their_sum_does(gs, lr):
-    # k gradients read at the same point and applied one after the other: the revisions
-    # re-apply the earlier ones with the final rate, and z' = (g_1 + ... + g_k)^2.
-    opt = P.AdaptiveRevision(lr=lr, eps=0.0)
-    theta, applied = np.array([0.5]), 0.0
-    for g in gs:
-        theta = opt.step(theta, lambda _: np.array([g]), g_bck=np.array([applied]))
-        applied += g
-    one = O.Adagrad(lr=lr, eps=0.0).step(np.array([0.5]), lambda _: np.array([sum(gs)]))
-    np.testing.assert_allclose(theta, one, rtol=1e-9, atol=1e-12)
+# --- The server and a delay-tolerant rule -------------------------------------------------------
 
 
 def test_the_server_gives_g_bck_the_sum_of_gradients_applied_since_the_read():
     seen = []
 
-    class Spy(P.AdaptiveRevision):
+    class Spy(AdaptiveRevision):
         def step(self, theta, grad_fn, g_bck=None):
             seen.append((grad_fn(theta).copy(), g_bck.copy()))
             return super().step(theta, grad_fn, g_bck)
@@ -182,6 +147,13 @@ def test_the_server_gives_g_bck_the_sum_of_gradients_applied_since_the_read():
     assert server.apply(0, np.array([0.5, 0.5]), v1, z1) == 1
     np.testing.assert_array_equal(seen[1][1], [1.0, 2.0])
     np.testing.assert_array_equal(seen[2][1], [3.0, 0.0])
+
+
+def test_adaptive_revision_without_delay_is_adagrad_bit_for_bit(problem):
+    kw = dict(workers=1, steps=150, batch_size=4)
+    ar = P.downpour(problem, np.zeros(problem.d), AdaptiveRevision(lr=0.2), **kw)
+    ada = P.downpour(problem, np.zeros(problem.d), O.Adagrad(lr=0.2), **kw)
+    np.testing.assert_array_equal(ar.theta, ada.theta)
 
 
 # --- EASGD ----------------------------------------------------------------------------------------
@@ -233,40 +205,6 @@ def test_synchronous_rounds_wait_for_the_slowest_worker(problem):
     starts = r.step_start.reshape(10, 4)
     assert np.all(starts[1:, 0] == rounds[:-1].max(axis=1))
     assert np.all(r.staleness == 0) and len(r.staleness) == 10
-
-
-@pytest.mark.parametrize("K, b", [(1, 8), (4, 8), (3, 7)])
-def test_data_parallel_equals_minibatch_gd_with_batch_K_times_b(K, b):
-    d = datasets.breast_cancer()
-    model = models.LogisticRegression()
-    kw = dict(epochs=2, batch_size=K * b, seed=1)
-    ref = loops.train(model, O.Momentum(lr=0.1), d.X, d.y, np.zeros(31), **kw)
-    par = loops.train(P.DataParallel(model, K), O.Momentum(lr=0.1), d.X, d.y, np.zeros(31), **kw)
-    np.testing.assert_allclose(par.theta, ref.theta, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(par.epoch_losses, ref.epoch_losses, rtol=1e-10)
-
-
-def test_data_parallel_on_a_thread_pool_gives_the_in_process_result():
-    d = datasets.breast_cancer()
-    model = models.LogisticRegression()
-    kw = dict(epochs=1, batch_size=32, seed=0)
-    ref = loops.train(P.DataParallel(model, 4), O.SGD(lr=0.1), d.X, d.y, np.zeros(31), **kw)
-    with ThreadPoolExecutor(2) as pool:
-        par = loops.train(P.DataParallel(model, 4, pool), O.SGD(lr=0.1), d.X, d.y, np.zeros(31), **kw)
-    np.testing.assert_array_equal(par.theta, ref.theta)
-
-
-# --- Hogwild! conflicts ---------------------------------------------------------------------------
-
-
-def test_conflicts_need_a_shared_coordinate_and_staleness():
-    X = np.eye(4)                               # every example touches its own feature
-    prob = P.Problem(models.LogisticRegression(), X, np.array([0.0, 1.0, 0.0, 1.0]), bias=False)
-    r = P.downpour(prob, np.zeros(4), O.SGD(lr=0.1), workers=2, steps=40, spread=0.0)
-    assert np.all(r.staleness[2:] == 1)
-    disjoint = P.conflicts(r, X > 0)
-    assert not disjoint[1:].any() or np.all(r.batches[r.apply_step[1:]] == r.batches[r.apply_step[:-1]])
-    assert P.conflicts(r, np.ones((4, 4), bool))[1:].all()
 
 
 def test_problem_without_bias_holds_the_bias_at_zero():
