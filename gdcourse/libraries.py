@@ -50,7 +50,9 @@ class TorchRule:
     :math:`\theta` into the library's parameter tensor, sets its ``.grad`` to
     ``grad_fn(theta)`` and calls the library's ``step()``. :math:`\theta` may have
     leading axes (torch's rules act element by element); the hyperparameters are
-    torch's, with torch's names and defaults.
+    torch's, with torch's names and defaults. torch keeps scalar state (step
+    counts, NAdam's product of :math:`\mu_t`) in its default dtype, float32 unless
+    changed: the wrapper makes that float64 while it builds and steps the optimizer.
     """
 
     def __init__(self, name, **kwargs):
@@ -80,6 +82,15 @@ class TorchRule:
         """One ``torch.optim`` step from ``theta``; returns the new θ as a float64 array."""
         torch = self._torch
         theta = np.array(theta, dtype=np.float64)
+        dtype = torch.get_default_dtype()
+        torch.set_default_dtype(torch.float64)
+        try:
+            return self._step(theta, grad_fn)
+        finally:
+            torch.set_default_dtype(dtype)
+
+    def _step(self, theta, grad_fn):
+        torch = self._torch
         if self._param is None:
             self._param = torch.tensor(theta, dtype=torch.float64)
             self._opt = self._cls([self._param], **self.kwargs)

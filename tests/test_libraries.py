@@ -42,8 +42,10 @@ def both(rule, library_rule, problem, steps=STEPS, **kw):
     return run(rule, obj, start, steps, **kw), run(library_rule, obj, start, steps, **kw)
 
 
-def lr_for(problem, lr):
-    return lr * PROBLEMS[problem][2]
+def lr_for(problem, lr, name="Adam"):
+    """A learning rate at which ``name`` does not diverge on ``problem`` (gradient steps need smaller ones)."""
+    plain = name in ("SGD", "Momentum", "NAG") and problem in ("rosenbrock", "beale")
+    return lr * PROBLEMS[problem][2] * (0.02 if plain else 1.0)
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +91,7 @@ COINCIDE = ["SGD", "Momentum", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdaMax
 @pytest.mark.parametrize("name", COINCIDE)
 def test_optax_agrees_with_the_texts_rule_where_the_conventions_coincide(name, setting, problem):
     hp = dict(SETTINGS[setting])
-    hp["lr"] = lr_for(problem, hp["lr"])
+    hp["lr"] = lr_for(problem, hp["lr"], name)
     mine, _, (lib, kwargs) = coinciding(name, **hp)
     ours, theirs = both(mine, OptaxRule(lib, **kwargs), problem)
     assert np.all(np.isfinite(ours.thetas))
@@ -101,7 +103,7 @@ def test_optax_agrees_with_the_texts_rule_where_the_conventions_coincide(name, s
 @pytest.mark.parametrize("name", [n for n in COINCIDE if n != "AMSGrad"])
 def test_torch_agrees_with_the_texts_rule_where_the_conventions_coincide(torch, name, setting, problem):
     hp = dict(SETTINGS[setting])
-    hp["lr"] = lr_for(problem, hp["lr"])
+    hp["lr"] = lr_for(problem, hp["lr"], name)
     mine, (lib, kwargs), _ = coinciding(name, **hp)
     ours, theirs = both(mine, TorchRule(lib, **kwargs), problem)
     assert np.all(np.isfinite(ours.thetas))
@@ -113,14 +115,14 @@ def nag_look_ahead(problem, lr, gamma, schedule=None):
     rec = Recorder(gd.NAG(lr=lr, gamma=gamma))
     obj, start, _ = PROBLEMS[problem]
     traj = run(rec, obj, obj.start if start is None else start, STEPS, schedule=schedule)
-    v = np.concatenate([np.zeros_like(traj.thetas[:1]), rec.history["v"][:-1]])
+    v = np.concatenate([np.zeros_like(traj.thetas[:1]), rec.history["v"]])
     return traj, traj.thetas - gamma * v
 
 
 @pytest.mark.parametrize("problem", PROBLEMS)
 @pytest.mark.parametrize("lr, gamma", [(0.01, 0.9), (0.05, 0.5), (0.002, 0.99)])
 def test_nag_of_both_libraries_is_the_texts_nag_at_the_look_ahead_point(torch, problem, lr, gamma):
-    lr = lr_for(problem, lr)
+    lr = lr_for(problem, lr, "NAG")
     obj, start, _ = PROBLEMS[problem]
     start = obj.start if start is None else start
     traj, look = nag_look_ahead(problem, lr, gamma)
@@ -250,6 +252,11 @@ DIFFERENCES = list(documented("ravine", 0.01))
 TINY = objectives.Quadratic(a=(1e-5, 1e-5))
 
 
+def shows(diff, problem):
+    """Where a difference is visible: ε and G₀ only where gradients are tiny, the others everywhere."""
+    return problem == "tiny bowl" or diff.startswith(("Nadam", "AMSGrad"))
+
+
 def _cases(library):
     for diff in DIFFERENCES:
         for problem in ("ravine", "rosenbrock", "tiny bowl"):
@@ -273,7 +280,7 @@ def _run_documented(diff, problem, lr, library):
 def test_optax_differs_from_the_text_exactly_as_documented(diff, problem, lr):
     text, doc, lib = _run_documented(diff, problem, lr, "optax")
     assert close(lib, doc) < TOL
-    if not (diff.startswith("AdaMax") and problem != "tiny bowl"):
+    if shows(diff, problem):
         assert close(lib, text) > 1e-6                                     # a real difference
 
 
@@ -281,18 +288,21 @@ def test_optax_differs_from_the_text_exactly_as_documented(diff, problem, lr):
 def test_torch_differs_from_the_text_exactly_as_documented(torch, diff, problem, lr):
     text, doc, lib = _run_documented(diff, problem, lr, "torch")
     assert close(lib, doc) < TOL
-    if not (diff.startswith("AdaMax") and problem != "tiny bowl"):
+    if shows(diff, problem):
         assert close(lib, text) > 1e-6
 
 
 def test_adamax_eps_in_the_max_matters_only_for_tiny_gradients():
+    """A gradient of 1e-9 moves the text's AdaMax by η per step, the libraries' by η/11 (ε = 1e-8)."""
     obj = objectives.get("ravine")
     text = run(gd.AdaMax(lr=0.01), obj, obj.start, 200).thetas
     lib = run(OptaxRule("adamax", learning_rate=0.01), obj, obj.start, 200).thetas
     assert close(lib, text) < 1e-6
-    text = run(gd.AdaMax(lr=0.01), TINY, np.array([1.0, -1.0]), 50).thetas
-    lib = run(OptaxRule("adamax", learning_rate=0.01), TINY, np.array([1.0, -1.0]), 50).thetas
-    assert close(lib, text) > 1e-3
+    flat_steep = objectives.Quadratic(a=(1e-9, 1.0))
+    start = np.array([1.0, 1.0])
+    moved_text = 1 - run(gd.AdaMax(), flat_steep, start, 100).thetas[-1, 0]
+    moved_lib = 1 - run(OptaxRule("adamax", learning_rate=0.002), flat_steep, start, 100).thetas[-1, 0]
+    assert 9 < moved_text / moved_lib < 12
 
 
 def test_momentum_parts_from_the_libraries_under_a_schedule(torch):
