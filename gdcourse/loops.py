@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .run import diverged
+from . import checks
+from .optimizers import _kind, is_optimizer
+from .run import _checked_step, diverged
 
 __all__ = ["get_batches", "epoch_order", "train", "History", "GradientNoise", "sorted_order", "curriculum",
            "patience_stop", "centroid_difficulty"]
@@ -21,8 +23,7 @@ __all__ = ["get_batches", "epoch_order", "train", "History", "GradientNoise", "s
 
 def get_batches(order, batch_size):
     """Split an order of example indices into consecutive mini-batches (the last may be smaller)."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"Invalid batch_size: {batch_size!r} (must be an integer >= 1)")
+    checks.integer("batch_size", batch_size, 1)
     return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
 
 
@@ -137,8 +138,14 @@ def train(model, optimizer, X, y, theta0, *, epochs, batch_size, seed=0, order="
     an array: a configuration that diverges keeps its last good θ while the others
     go on. ``val`` and ``patience`` need a single θ.
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise ValueError(f"Invalid epochs: {epochs!r} (must be an integer >= 1)")
+    if not is_optimizer(optimizer):
+        hint = "; the order is train(model, optimizer, X, y, theta0, ...)" if is_optimizer(model) else ""
+        raise ValueError(f"Invalid optimizer: expected an optimizer (anything with reset() and "
+                         f"step(theta, grad_fn)), got {_kind(optimizer)}{hint}")
+    if not (callable(getattr(model, "loss", None)) and callable(getattr(model, "grad", None))):
+        raise ValueError(f"Invalid model: expected a model (with loss(theta, X, y) and grad(theta, X, y)), "
+                         f"got {_kind(model)}")
+    checks.integer("epochs", epochs, 1)
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     get_batches(np.arange(0), batch_size)  # validates batch_size before any work
@@ -148,9 +155,8 @@ def train(model, optimizer, X, y, theta0, *, epochs, batch_size, seed=0, order="
     if grid and val is not None:
         raise ValueError(f"Invalid val with theta0 of shape {theta.shape} (validation needs a single θ, shape (d,))")
     optimizer.reset()
-    if patience is not None and (isinstance(patience, bool) or not isinstance(patience, (int, np.integer))
-                                 or patience < 1):
-        raise ValueError(f"Invalid patience: {patience!r} (must be an integer >= 1, or None)")
+    if patience is not None:
+        checks.integer("patience", patience, 1, allowed="must be an integer >= 1, or None")
     if patience is not None and val is None:
         raise ValueError("Invalid patience: early stopping needs val=(X_val, y_val)")
     if val is not None:
@@ -163,9 +169,8 @@ def train(model, optimizer, X, y, theta0, *, epochs, batch_size, seed=0, order="
         if not (isinstance(noise, (tuple, list)) and len(noise) == 2):
             raise ValueError(f"Invalid noise: {noise!r} (must be a pair (eta, gamma))")
         perturb = GradientNoise(*noise, seed=[seed, 1])  # a stream of its own: the order is unchanged
-    if record_every is not None and (isinstance(record_every, bool) or not isinstance(record_every, (int, np.integer))
-                                     or record_every < 1):
-        raise ValueError(f"Invalid record_every: {record_every!r} (must be an integer >= 1, or None)")
+    if record_every is not None:
+        checks.integer("record_every", record_every, 1, allowed="must be an integer >= 1, or None")
     thetas = [theta.copy()] if record_every is not None else None
     stateful = hasattr(model, "reset_state") and hasattr(model, "update_state")
     if stateful:
@@ -187,10 +192,11 @@ def train(model, optimizer, X, y, theta0, *, epochs, batch_size, seed=0, order="
                 if schedule is not None:
                     optimizer.lr = schedule(update + 1)
                 if perturb is None:
-                    new = optimizer.step(theta, lambda th: model.grad(th, Xb, yb))
+                    grad = lambda th: model.grad(th, Xb, yb)
                 else:
-                    new = optimizer.step(theta, lambda th: perturb(model.grad(th, Xb, yb)))
+                    grad = lambda th: perturb(model.grad(th, Xb, yb))
                 update += 1
+                new = _checked_step(optimizer, theta, grad, update)
                 bad = diverged(new, batch_losses[-1], bound)
                 if grid:
                     # A configuration that diverges keeps its last good θ; the others go on.
@@ -250,12 +256,10 @@ class GradientNoise:
     """
 
     def __init__(self, eta, gamma=0.55, seed=0):
-        for name, value, ok, allowed in (("eta", eta, lambda v: v > 0, "must be a finite number > 0"),
-                                         ("gamma", gamma, lambda v: v >= 0, "must be a finite number >= 0")):
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-                    or not np.isfinite(value) or not ok(value):
-                raise ValueError(f"Invalid {name}: {value!r} ({allowed})")
-        self.eta, self.gamma = float(eta), float(gamma)
+        self.eta = checks.real("eta", eta, lo=0.0, strict=True)
+        self.gamma = checks.real("gamma", gamma, lo=0.0)
+        if np.ndim(self.eta) or np.ndim(self.gamma):
+            raise ValueError(f"Invalid eta, gamma: {eta!r}, {gamma!r} (must be numbers, not arrays)")
         self.rng = np.random.default_rng(seed)
         self.t = 0
 
@@ -278,8 +282,7 @@ def patience_stop(val_losses, patience):
     only where they end, so one full run answers the question for every ``patience``.
     """
     val_losses = np.asarray(val_losses, dtype=np.float64)
-    if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 1:
-        raise ValueError(f"Invalid patience: {patience!r} (must be an integer >= 1)")
+    checks.integer("patience", patience, 1)
     best = 0
     for epoch in range(1, len(val_losses)):
         if val_losses[epoch] < val_losses[best]:
@@ -361,15 +364,11 @@ def curriculum(difficulty, epochs, kind="naive", start=0.2, ramp=0.5, mix=0.5):
     difficulty = np.asarray(difficulty, dtype=np.float64)
     if difficulty.ndim != 1 or difficulty.size == 0 or not np.all(np.isfinite(difficulty)):
         raise ValueError(f"Invalid difficulty: shape {difficulty.shape} (must be a non-empty 1-D array of finite scores)")
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise ValueError(f"Invalid epochs: {epochs!r} (must be an integer >= 1)")
-    if kind not in ("naive", "mixed"):
-        raise ValueError(f"Invalid kind: {kind!r} (must be 'naive' or 'mixed')")
+    checks.integer("epochs", epochs, 1)
+    checks.choice("kind", kind, ("naive", "mixed"))
     for name, value in (("start", start), ("ramp", ramp)):
-        if not (isinstance(value, (int, float)) and 0 < value <= 1):
-            raise ValueError(f"Invalid {name}: {value!r} (must be a number in (0, 1])")
-    if not (isinstance(mix, (int, float)) and 0 <= mix <= 1):
-        raise ValueError(f"Invalid mix: {mix!r} (must be a number in [0, 1])")
+        checks.real(name, value, lo=0.0, strict=True, hi=1.0, allowed="must be a number in (0, 1]")
+    checks.real("mix", mix, lo=0.0, hi=1.0, allowed="must be a number in [0, 1]")
     n = difficulty.size
     easy_first = np.argsort(difficulty, kind="stable")
 

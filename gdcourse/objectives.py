@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import checks
+
 __all__ = ["Objective", "Quadratic", "Rosenbrock", "Beale", "Saddle", "StyblinskiTang",
            "OBJECTIVES", "get"]
 
@@ -284,12 +286,9 @@ class PeriodicLinear:
     hi = 1.0
 
     def __post_init__(self):
-        if isinstance(self.C, bool) or not np.isfinite(self.C) or self.C <= 0:
-            raise ValueError(f"Invalid C: {self.C!r} (must be a finite number > 0)")
-        if isinstance(self.period, bool) or not isinstance(self.period, (int, np.integer)) or self.period < 2:
-            raise ValueError(f"Invalid period: {self.period!r} (must be an integer >= 2)")
-        if isinstance(self.small, bool) or not np.isfinite(self.small):
-            raise ValueError(f"Invalid small: {self.small!r} (must be a finite number)")
+        checks.real("C", self.C, lo=0.0, strict=True)
+        checks.integer("period", self.period, 2)
+        checks.real("small", self.small, lo=-np.inf, allowed="must be a finite number")
 
     def coefficient(self, t):
         r"""The gradient :math:`\nabla f_t` (the same at every x), for a step or an array of steps."""
