@@ -29,6 +29,14 @@ class Objective:
         ``((x_min, x_max), (y_min, y_max))`` for contour plots.
     start : tuple
         A start point that shows the function's difficulty.
+    min_value : float
+        :math:`J^* = J(\\theta^*)`, the least value over the minimisers (``-inf`` when
+        unbounded below). A run keeps it (:attr:`gdcourse.run.Trajectory.min_value`),
+        and :func:`gdcourse.run.steps_to` and the loss plots measure :math:`J - J^*` from it.
+
+    Your own objective needs only ``value(theta)`` and ``grad(theta)``, both taking
+    ``theta`` of shape ``(..., d)`` (leading axes are configurations of a grid run);
+    give it a ``min_value`` attribute and runs will know its :math:`J^*`.
     """
 
     name: str = field(init=False, default="")
@@ -48,7 +56,7 @@ class Objective:
 
     @property
     def min_value(self):
-        """Value at the best minimiser (``-inf`` when unbounded below)."""
+        """:math:`J^*`: the value at the best minimiser (``-inf`` when unbounded below)."""
         m = self.minima
         return float(np.min(self.value(m))) if len(m) else -np.inf
 
