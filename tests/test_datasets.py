@@ -2,15 +2,14 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 import gdcourse.optimizers as O
 from gdcourse import datasets, gradcheck
 from gdcourse.datasets import sparse_classification
 from gdcourse.loops import epoch_order, get_batches, train
 from gdcourse.models import LinearRegression, LogisticRegression
-from gdcourse.models import LogisticRegression
+
 
 rng = np.random.default_rng(0)
 

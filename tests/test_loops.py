@@ -3,17 +3,13 @@ any rule (early stopping, gradient noise, orders of the data)."""
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 import gdcourse.optimizers as O
-from gdcourse import datasets, gradcheck
-from gdcourse import schedules as S
+from gdcourse import datasets, gradcheck, schedules as S
 from gdcourse.loops import (GradientNoise, centroid_difficulty, curriculum, epoch_order, patience_stop,
                             sorted_order, train)
 from gdcourse.loops import epoch_order, get_batches, train
-from gdcourse.loops import train
-from gdcourse.models import LinearRegression
 from gdcourse.models import LinearRegression, LogisticRegression
 from gdcourse.nn import MLP
 
@@ -388,3 +384,21 @@ def test_a_grid_gets_independent_noise_per_configuration():
     model = LinearRegression()
     h = train(model, O.SGD(lr=0.01), STRAT_X, STRAT_Y, np.zeros((2, 4)), epochs=1, batch_size=30, noise=(1.0, 0.55))
     assert not np.allclose(h.theta[0], h.theta[1])
+
+
+def test_train_names_the_expected_types_and_checks_what_step_returns():
+    from gdcourse.objectives import Quadratic
+    with pytest.raises(ValueError, match="expected an optimizer .*got LinearRegression; the order is train"):
+        train(O.SGD(), LinearRegression(), X, Y_REG, np.zeros(4), epochs=1, batch_size=5)
+    with pytest.raises(ValueError, match="Invalid model: expected a model .*got Quadratic"):
+        train(Quadratic(), O.SGD(), X, Y_REG, np.zeros(4), epochs=1, batch_size=5)
+
+    class Scalar:
+        def reset(self):
+            pass
+
+        def step(self, theta, grad_fn):
+            return 0.0
+
+    with pytest.raises(ValueError, match=r"Invalid step: Scalar.step returned an array of shape \(\)"):
+        train(LinearRegression(), Scalar(), X, Y_REG, np.zeros(4), epochs=1, batch_size=5)

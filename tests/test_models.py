@@ -9,7 +9,7 @@ from gdcourse import datasets, gradcheck
 from gdcourse.datasets import breast_cancer, sparse_classification
 from gdcourse.loops import epoch_order, get_batches, train
 from gdcourse.models import LinearRegression, LogisticRegression
-from gdcourse.models import LogisticRegression
+
 
 rng = np.random.default_rng(0)
 

@@ -9,6 +9,7 @@ from gdcourse import datasets, gradcheck
 from gdcourse.loops import train
 from gdcourse.nn import MLP
 
+
 rng = np.random.default_rng(0)
 
 

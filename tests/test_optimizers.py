@@ -5,18 +5,15 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 import gdcourse.optimizers as O
 from gdcourse.loops import train
 from gdcourse.models import L2Regularized, LinearRegression
-from gdcourse.models import LinearRegression
-from gdcourse.objectives import Quadratic
 from gdcourse.objectives import Quadratic, Rosenbrock
-from gdcourse.run import run
 from gdcourse.run import run, run_grid
 from gdcourse.schedules import InverseTimeDecay
+
 
 ALL = list(O.RULES)
 
@@ -453,3 +450,73 @@ def test_a_schedule_and_the_training_loop_drive_the_wrapped_rule():
 def test_only_an_optimizer_can_be_recorded():
     with pytest.raises(ValueError, match="Invalid optimizer"):
         O.Recorder("Adam")
+
+
+# --- Signatures, make, and the subclass hook ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(O.RULES))
+def test_every_rule_shows_its_hyperparameters_keyword_only_with_the_texts_defaults(name):
+    import inspect
+    cls = O.RULES[name]
+    params = inspect.signature(cls).parameters
+    assert list(params) == list(cls.defaults)
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params.values())
+    assert {k: p.default for k, p in params.items()} == cls.defaults
+    assert cls.update is cls._update                                   # one hook, two names
+
+
+def test_a_positional_hyperparameter_is_refused_with_the_call_to_write():
+    with pytest.raises(TypeError, match=r"RMSprop takes its hyperparameters by name: RMSprop\(lr=0.01\)"):
+        O.RMSprop(0.01)
+
+
+def test_make_drops_what_a_rule_lacks_but_refuses_what_no_rule_has():
+    assert O.make("SGD", lr=0.1, gamma=0.5).hyperparams == {"lr": 0.1}
+    with pytest.raises(ValueError, match="Invalid hyperparameter\\(s\\): gama \\(no rule has them"):
+        O.make("RMSprop", lr=0.1, gama=0.5)
+
+
+def test_a_subclass_writes_the_public_hook_or_the_old_one():
+    class New(O.Optimizer):
+        defaults = {"lr": 0.1}
+
+        def update(self, theta, grad_fn, s):
+            return theta - self.lr * grad_fn(theta)
+
+    class Old(O.Optimizer):
+        defaults = {"lr": 0.1}
+
+        def _update(self, theta, grad_fn, s):
+            return theta - self.lr * grad_fn(theta)
+
+    g = lambda th: 2 * th
+    for cls in (New, Old):
+        np.testing.assert_allclose(cls().step(np.ones(2), g), [0.8, 0.8])
+    with pytest.raises(NotImplementedError, match="must implement update"):
+        type("Nothing", (O.Optimizer,), {})().step(np.ones(2), g)
+
+
+def test_a_subclass_may_add_hyperparameters_of_its_own():
+    class WithPsi(O.Adam):
+        defaults = {**O.Adam.defaults, "psi": 0.004}
+
+    assert WithPsi(psi=float("inf")).psi == float("inf")
+    with pytest.raises(ValueError, match="Invalid lr"):
+        WithPsi(lr=-1.0)
+
+
+def test_recorder_takes_any_optimizer_and_names_what_it_got_otherwise():
+    class Duck:
+        def reset(self):
+            pass
+
+        def step(self, theta, grad_fn):
+            return theta - 0.1 * grad_fn(theta)
+
+    rec = O.Recorder(Duck())
+    rec.reset()
+    rec.step(np.ones(2), lambda th: th)
+    assert rec.history["dtheta"].shape == (1, 2)
+    with pytest.raises(ValueError, match="expected an optimizer .*got Quadratic"):
+        O.Recorder(Quadratic())

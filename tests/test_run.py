@@ -5,17 +5,13 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 import gdcourse.optimizers as O
 from gdcourse import schedules as S
-from gdcourse.objectives import PeriodicLinear, Quadratic
-from gdcourse.objectives import Quadratic
-from gdcourse.objectives import Quadratic, get
-from gdcourse.run import OnlineRun, run, run_online
-from gdcourse.run import Trajectory, best_lr, run, run_grid, steps_to
-from gdcourse.run import run, run_grid, run_many
+from gdcourse.objectives import get, PeriodicLinear, Quadratic
+from gdcourse.run import best_lr, OnlineRun, run, run_grid, run_many, run_online, steps_to, Trajectory
+
 
 def test_a_run_records_every_step_and_its_loss():
     obj = Quadratic()
@@ -335,3 +331,129 @@ def test_feed_ignores_theta_and_accepts_a_generator_and_a_start():
     assert set(rec) == {"t", "theta"}
     with pytest.raises(ValueError, match="Invalid gradients"):
         feed(O.SGD(), [])
+
+
+# --- The protocol for one's own rule: reset() and step(theta, grad_fn) ---------------------------
+
+
+class DuckRMSprop:
+    """A student's RMSprop: no base class, only reset and step, updating θ in place."""
+
+    def __init__(self, lr=0.01, gamma=0.9, eps=1e-8):
+        self.lr, self.gamma, self.eps = lr, gamma, eps
+
+    def reset(self):
+        self.Eg2 = 0.0
+
+    def step(self, theta, grad_fn):
+        g = grad_fn(theta)
+        self.Eg2 = self.gamma * self.Eg2 + (1 - self.gamma) * g**2
+        theta -= self.lr / np.sqrt(self.Eg2 + self.eps) * g
+        return theta
+
+
+def test_a_duck_typed_rule_runs_like_the_builtin_one_even_updating_in_place():
+    obj = get("rosenbrock")
+    theta0 = np.array(obj.start)
+    mine = run(DuckRMSprop(lr=0.01), obj, theta0, 200)
+    ref = run(O.RMSprop(lr=0.01), obj, theta0, 200)
+    np.testing.assert_array_equal(mine.thetas, ref.thetas)
+    np.testing.assert_array_equal(theta0, obj.start)                    # the caller's θ₀ is untouched
+    assert len(np.unique(mine.thetas, axis=0)) == 201                    # every recorded θ is its own copy
+
+
+def test_a_duck_typed_rule_runs_in_run_many_with_a_schedule():
+    obj = get("ravine")
+    runs = run_many({"mine": DuckRMSprop(), "gdcourse": O.RMSprop(lr=0.01)}, obj, obj.start, 50,
+                    schedule=S.StepDecay(0.05, drop=0.5, every=10))
+    np.testing.assert_allclose(runs["mine"].thetas, runs["gdcourse"].thetas, rtol=0, atol=1e-14)
+
+
+class SubclassRMSprop(O.Optimizer):
+    defaults = {"lr": 0.001, "gamma": 0.9, "eps": 1e-8}
+    state_names = ("Eg2",)
+
+    def update(self, theta, grad_fn, s):
+        g = grad_fn(theta)
+        s["Eg2"] = self.gamma * s["Eg2"] + (1 - self.gamma) * g**2
+        return theta - self.lr / np.sqrt(s["Eg2"] + self.eps) * g
+
+
+def test_run_grid_takes_ones_own_optimizer_subclass_with_array_hyperparameters():
+    obj = get("rosenbrock")
+    lrs = [0.001, 0.01, 0.1]
+    mine = run_grid(SubclassRMSprop, obj, obj.start, 100, lr=lrs)
+    ref = run_grid("RMSprop", obj, obj.start, 100, lr=lrs)
+    np.testing.assert_array_equal(mine.thetas, ref.thetas)
+
+
+def test_run_grid_takes_a_duck_typed_class_whose_step_broadcasts():
+    obj = get("ravine")
+    mine = run_grid(DuckRMSprop, obj, obj.start, 30, lr=[0.01, 0.05])
+    ref = run_grid("RMSprop", obj, obj.start, 30, lr=[0.01, 0.05])
+    np.testing.assert_allclose(mine.thetas, ref.thetas, rtol=0, atol=1e-14)
+
+
+def test_run_grid_refuses_an_instance_and_an_unknown_name():
+    obj = get("ravine")
+    with pytest.raises(ValueError, match="Invalid rule"):
+        run_grid(O.RMSprop(), obj, obj.start, 5, lr=[0.1])
+    with pytest.raises(ValueError, match="Invalid rule: 'RMSProp'"):
+        run_grid("RMSProp", obj, obj.start, 5, lr=[0.1])
+
+
+class Returns:
+    def __init__(self, value):
+        self.value = value
+
+    def reset(self):
+        pass
+
+    def step(self, theta, grad_fn):
+        return self.value(theta)
+
+
+@pytest.mark.parametrize("value, match", [
+    (lambda th: float(np.sum(th)), r"returned an array of shape \(\) at step 1 .*shape \(2,\)"),
+    (lambda th: None, "returned None at step 1"),
+    (lambda th: th[:1], r"shape \(1,\)"),
+    (lambda th: "theta", "returned str"),
+])
+def test_run_checks_what_step_returns(value, match):
+    obj = get("ravine")
+    with pytest.raises(ValueError, match=match) as err:
+        run(Returns(value), obj, obj.start, 3)
+    assert str(err.value).startswith("Invalid step: Returns.step returned")
+
+
+def test_wrong_input_types_get_a_value_error_naming_the_expected_type():
+    obj = get("ravine")
+    with pytest.raises(ValueError, match="expected an optimizer .*got Quadratic; the order is run"):
+        run(obj, O.RMSprop(), obj.start, 3)
+    with pytest.raises(ValueError, match="got the class RMSprop"):
+        run(O.RMSprop, obj, obj.start, 3)
+    with pytest.raises(ValueError, match="Invalid objective: expected an objective .*got RMSprop"):
+        run(O.RMSprop(), O.RMSprop(), (0.0, 0.0), 3)
+    with pytest.raises(ValueError, match="expected a dict"):
+        run_many([O.RMSprop()], obj, obj.start, 3)
+
+
+def test_gdcourse_run_is_the_module_and_can_be_called_as_its_function():
+    import gdcourse as gd
+    from gdcourse.run import run as run_function
+    obj = get("ravine")
+    np.testing.assert_array_equal(gd.run(O.SGD(lr=0.1), obj, obj.start, 5).thetas,
+                                  run_function(O.SGD(lr=0.1), obj, obj.start, 5).thetas)
+    assert gd.run.run is run_function and callable(gd.run)
+
+
+def test_a_trajectory_knows_its_objectives_minimum_and_steps_to_uses_it():
+    obj = get("ravine")
+    traj = run(O.SGD(lr=0.5), obj, obj.start, 200)
+    assert traj.min_value == obj.min_value == 0.0
+    assert steps_to(traj, tol=1e-3) == steps_to(traj, obj.min_value, 1e-3) > 0
+    np.testing.assert_array_equal(traj.gap, traj.losses - obj.min_value)
+    plain = run(O.SGD(lr=0.1), lambda th: np.sum(th**2, axis=-1), (1.0, 1.0), 3, grad_fn=lambda th: 2 * th)
+    assert plain.min_value is None
+    with pytest.raises(ValueError, match="Invalid min_value: None"):
+        steps_to(plain, tol=1e-3)

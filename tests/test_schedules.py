@@ -5,8 +5,9 @@ import pytest
 
 import gdcourse.optimizers as O
 from gdcourse import schedules as S
-from gdcourse.objectives import Quadratic, get
+from gdcourse.objectives import get, Quadratic
 from gdcourse.run import run, run_grid, run_many
+
 
 def test_schedules_follow_their_formulas():
     t = np.arange(1, 31)
