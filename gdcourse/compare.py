@@ -491,8 +491,12 @@ class Comparison:
 
     @property
     def decades(self):
-        """Decades between neighbouring grid points."""
-        return float(np.log10(self.lrs[1] / self.lrs[0])) if len(self.lrs) > 1 else 1.0
+        """Decades between neighbouring grid points.
+
+        Rounded to 12 digits: a grid of four points per decade spans exactly 0.25 per step, so
+        ``n`` good points are ``n × 0.25`` decades, not ``0.25000000000000006`` times n.
+        """
+        return round(float(np.log10(self.lrs[1] / self.lrs[0])), 12) if len(self.lrs) > 1 else 1.0
 
     def index(self, rule=None, problem=None):
         """Positions of a rule and/or a problem in the arrays."""
