@@ -40,9 +40,9 @@ import inspect
 
 from . import checks, datasets, models, nn
 from . import objectives as objs
-from .loops import epoch_order, get_batches
+from .loops import get_batches, train
 from .optimizers import RULES, make
-from .run import diverged, run
+from .run import run
 
 __all__ = ["Problem", "function_problem", "model_problem", "suite", "grid_hyperparams", "train_grid",
            "rule_defaults", "rule_name", "build",
@@ -232,6 +232,9 @@ def train_grid(model, optimizer, X, y, theta0, *, steps, batch_size, seed=0, eva
                schedule=None):
     r"""Mini-batch training of k configurations at once, every one on the same mini-batches.
 
+    A shorthand for :func:`gdcourse.loops.train` with ``steps`` and ``eval_every``
+    (the one training loop of the course), returning what a sweep scores.
+
     ``theta0`` has shape ``(k, P)`` and ``optimizer`` holds its hyperparameters as
     columns of shape ``(k, 1)``: each update
 
@@ -262,47 +265,18 @@ def train_grid(model, optimizer, X, y, theta0, *, steps, batch_size, seed=0, eva
     theta : ndarray (k, P)
     """
     _check_int("steps", steps, 1)
-    X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
-    n = len(X)
-    per_epoch = len(get_batches(np.arange(n), batch_size))
-    every = per_epoch if eval_every is None else eval_every
-    _check_int("eval_every", every, 1)
     theta = np.array(theta0, dtype=np.float64)
     if theta.ndim != 2:
         raise ValueError(f"Invalid theta0 shape: {theta.shape} (must be (k, P))")
-    k = theta.shape[0]
+    every = len(get_batches(np.arange(len(X)), batch_size)) if eval_every is None else eval_every
     lr0 = getattr(optimizer, "lr", None)
     if schedule is not None and lr0 is None:
         raise ValueError(f"Invalid schedule: {type(optimizer).__name__} has no learning rate to anneal")
-    optimizer.reset()
-    rng = np.random.default_rng(seed)
-    dead = np.zeros(k, dtype=bool)
-    diverged_at = np.full(k, -1)
-    at, losses = [0], [model.loss(theta, X, y)]
-    batches, epoch, t = [], 0, 0
-    with np.errstate(all="ignore"):
-        while t < steps:
-            if not batches:
-                batches = get_batches(epoch_order(n, epoch, rng), batch_size)
-                epoch += 1
-            idx = batches.pop(0)
-            Xb, yb = X[idx], y[idx]
-            t += 1
-            if schedule is not None:
-                optimizer.lr = lr0 * schedule(t)
-            new = optimizer.step(theta, lambda th: model.grad(th, Xb, yb))
-            bad = diverged(new, 0.0, bound) & ~dead
-            diverged_at[bad] = t
-            dead |= bad
-            theta = np.where(dead[:, None], theta, new)
-            if t % every == 0 or t == steps:
-                loss = model.loss(theta, X, y)
-                late = ~np.isfinite(loss) & ~dead
-                diverged_at[late] = t
-                dead |= late
-                at.append(t)
-                losses.append(np.where(dead, np.nan, loss))
-    return np.array(at), np.array(losses), diverged_at, theta
+    # One loop trains every grid of the course: loops.train, with steps counted and the loss measured
+    # every ``every`` updates.
+    hist = train(model, optimizer, X, y, theta, steps=steps, batch_size=batch_size, seed=seed, bound=bound,
+                 eval_every=every, schedule=None if schedule is None else (lambda t: lr0 * schedule(t)))
+    return hist.eval_at, hist.eval_losses, np.asarray(hist.diverged_at), hist.theta
 
 
 def model_problem(name, model, data, steps, tol, batch_size, seeds=3, lam=0.0, floor=None, init=None,

@@ -70,6 +70,10 @@ class History:
         validation loss had not improved for ``patience`` epochs, ``-1`` if it ran all epochs.
     thetas : ndarray or None, shape (records, ...)
         With ``record_every = k``: θ before training and after every k-th update.
+    eval_at : ndarray or None, shape (m,)
+        With ``eval_every = k``: the updates after which the full loss was measured (0 first).
+    eval_losses : ndarray or None, shape (m, ...)
+        With ``eval_every``: the loss on all of ``(X, y)`` there (NaN once diverged).
     """
 
     theta: np.ndarray
@@ -81,6 +85,8 @@ class History:
     best_epoch: int = -1
     stopped_at: int = -1
     thetas: np.ndarray | None = None
+    eval_at: np.ndarray | None = None
+    eval_losses: np.ndarray | None = None
 
     @property
     def updates_per_epoch(self):
@@ -98,8 +104,9 @@ class History:
         return f"loss {self.epoch_losses[-1]:.4g} after {len(self.epoch_losses) - 1} epochs"
 
 
-def train(model, optimizer, X, y, theta0, *, epochs, batch_size, seed=0, order="shuffle", bound=1e6,
-          schedule=None, val=None, patience=None, restore_best=True, noise=None, record_every=None):
+def train(model, optimizer, X, y, theta0, *, epochs=None, batch_size, seed=0, order="shuffle", bound=1e6,
+          schedule=None, val=None, patience=None, restore_best=True, noise=None, record_every=None,
+          steps=None, eval_every=None):
     r"""Minimise ``model``'s loss on ``(X, y)`` with ``optimizer``, one update per mini-batch.
 
     .. math:: \theta = \theta - \eta \cdot \nabla_\theta J(\theta; x^{(i:i+n)}; y^{(i:i+n)})
@@ -126,6 +133,12 @@ def train(model, optimizer, X, y, theta0, *, epochs, batch_size, seed=0, order="
     ``record_every = k`` keeps θ before training and after every k-th update
     (:attr:`History.thetas`), e.g. to watch a hidden layer change.
 
+    ``steps = T`` (instead of ``epochs``) stops after exactly T updates, epochs
+    following one another (the last may be partial). ``eval_every = k`` measures
+    the loss on all of ``(X, y)`` before training, after every k-th update and after
+    the last (:attr:`History.eval_at`, :attr:`History.eval_losses`); on a grid, a
+    configuration whose full loss is no longer finite there is marked diverged.
+
     A model with state outside θ (batch normalization's running statistics) has
     ``reset_state()``, ``update_state(theta, X_batch)`` and ``state``: ``train``
     resets it before the first update, updates it with every mini-batch at the θ
@@ -145,10 +158,19 @@ def train(model, optimizer, X, y, theta0, *, epochs, batch_size, seed=0, order="
     if not (callable(getattr(model, "loss", None)) and callable(getattr(model, "grad", None))):
         raise ValueError(f"Invalid model: expected a model (with loss(theta, X, y) and grad(theta, X, y)), "
                          f"got {_kind(model)}")
-    checks.integer("epochs", epochs, 1)
+    if (epochs is None) == (steps is None):
+        raise ValueError(f"Invalid epochs, steps: {epochs!r}, {steps!r} (give exactly one of them)")
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     get_batches(np.arange(0), batch_size)  # validates batch_size before any work
+    per_epoch = len(get_batches(np.arange(len(X)), batch_size))
+    if steps is not None:
+        checks.integer("steps", steps, 1)
+        epochs = -(-steps // per_epoch)
+    checks.integer("epochs", epochs, 1)
+    total = steps if steps is not None else epochs * per_epoch
+    if eval_every is not None:
+        checks.integer("eval_every", eval_every, 1, allowed="must be an integer >= 1, or None")
     rng = np.random.default_rng(seed)
     theta = np.array(theta0, dtype=np.float64)
     grid = theta.ndim > 1
@@ -178,6 +200,7 @@ def train(model, optimizer, X, y, theta0, *, epochs, batch_size, seed=0, order="
     epoch_losses, epoch_times, batch_losses = [model.loss(theta, X, y)], [0.0], []
     elapsed, update, diverged_at = 0.0, 0, (np.full(theta.shape[:-1], -1) if grid else -1)
     val_losses, best_epoch, stopped_at = [], -1, -1
+    eval_at, eval_losses = ([0], [epoch_losses[0]]) if eval_every is not None else (None, None)
     if val is not None:
         val_losses.append(val_loss(theta, X_val, y_val))
         best_epoch, best_theta, best_state = 0, theta.copy(), copy.deepcopy(getattr(model, "state", None))
@@ -185,6 +208,8 @@ def train(model, optimizer, X, y, theta0, *, epochs, batch_size, seed=0, order="
         for epoch in range(epochs):
             start = time.perf_counter()
             for idx in get_batches(epoch_order(len(X), epoch, rng, order), batch_size):
+                if update == total:
+                    break
                 Xb, yb = X[idx], y[idx]
                 batch_losses.append(np.where(np.asarray(diverged_at) >= 0, np.nan, model.loss(theta, Xb, yb)))
                 if stateful:
@@ -208,6 +233,12 @@ def train(model, optimizer, X, y, theta0, *, epochs, batch_size, seed=0, order="
                 theta = new
                 if thetas is not None and update % record_every == 0:
                     thetas.append(theta.copy())
+                if eval_every is not None and (update % eval_every == 0 or update == total):
+                    loss = model.loss(theta, X, y)
+                    if grid:
+                        diverged_at = np.where(~np.isfinite(loss) & (diverged_at < 0), update, diverged_at)
+                    eval_at.append(update)
+                    eval_losses.append(np.where(np.asarray(diverged_at) >= 0, np.nan, loss))
             elapsed += time.perf_counter() - start
             epoch_losses.append(np.where(np.asarray(diverged_at) >= 0, np.nan, model.loss(theta, X, y)))
             epoch_times.append(elapsed)
@@ -225,9 +256,17 @@ def train(model, optimizer, X, y, theta0, *, epochs, batch_size, seed=0, order="
         theta = best_theta
         if stateful:
             model.state = best_state
+    if eval_every is not None:
+        # A grid that diverged everywhere stops early; the measurements it did not reach are NaN.
+        due = [t for t in range(1, total + 1) if t % eval_every == 0 or t == total]
+        for t in due[len(eval_at) - 1:]:
+            eval_at.append(t)
+            eval_losses.append(np.full(np.shape(eval_losses[0]), np.nan))
     return History(theta, np.array(epoch_losses), np.array(epoch_times), np.array(batch_losses),
                    diverged_at, np.array(val_losses) if val is not None else None, best_epoch, stopped_at,
-                   np.array(thetas) if thetas is not None else None)
+                   np.array(thetas) if thetas is not None else None,
+                   np.array(eval_at) if eval_at is not None else None,
+                   np.array(eval_losses) if eval_losses is not None else None)
 
 
 # --- Strategies alongside any rule: gradient noise, orders of the data --------------------------

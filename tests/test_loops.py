@@ -402,3 +402,13 @@ def test_train_names_the_expected_types_and_checks_what_step_returns():
 
     with pytest.raises(ValueError, match=r"Invalid step: Scalar.step returned an array of shape \(\)"):
         train(LinearRegression(), Scalar(), X, Y_REG, np.zeros(4), epochs=1, batch_size=5)
+
+
+def test_train_counts_steps_across_epochs_and_measures_the_loss_every_k_updates():
+    h = train(LinearRegression(), O.SGD(lr=0.05), X, Y_REG, np.zeros((2, 4)), steps=13, batch_size=5, eval_every=4)
+    np.testing.assert_array_equal(h.eval_at, [0, 4, 8, 12, 13])
+    assert h.eval_losses.shape == (5, 2) and len(h.batch_losses) == 13
+    by_epochs = train(LinearRegression(), O.SGD(lr=0.05), X, Y_REG, np.zeros((2, 4)), epochs=2, batch_size=5)
+    np.testing.assert_allclose(h.eval_losses[2], by_epochs.epoch_losses[1])   # 8 updates = one epoch of 40
+    with pytest.raises(ValueError, match="give exactly one of them"):
+        train(LinearRegression(), O.SGD(), X, Y_REG, np.zeros(4), epochs=1, steps=3, batch_size=5)
