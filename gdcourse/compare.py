@@ -36,13 +36,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import datasets, models, nn
+import inspect
+
+from . import checks, datasets, models, nn
 from . import objectives as objs
-from .loops import epoch_order, get_batches
+from .loops import get_batches, train
 from .optimizers import RULES, make
-from .run import diverged, run
+from .run import run
 
 __all__ = ["Problem", "function_problem", "model_problem", "suite", "grid_hyperparams", "train_grid",
+           "rule_defaults", "rule_name", "build",
            "sweep", "Comparison", "Table", "rules_table", "LRS", "SUMMARY"]
 
 #: The default learning-rate grid: 25 values, four per decade, from 1e-5 to 10.
@@ -99,8 +102,39 @@ class Problem:
 
 
 def _check_int(name, value, lo):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
-        raise ValueError(f"Invalid {name}: {value!r} (must be an integer >= {lo})")
+    checks.integer(name, value, lo)
+
+
+def rule_defaults(rule):
+    """The hyperparameters of ``rule`` and their defaults: a name of the ten, or your own rule's class.
+
+    An :class:`~gdcourse.optimizers.Optimizer` subclass gives its ``defaults``; any other
+    class the keyword arguments of its constructor that have defaults.
+    """
+    if isinstance(rule, str):
+        if rule not in RULES:
+            raise ValueError(f"Invalid rule: {rule!r} (must be one of {', '.join(RULES)}, or a rule's class)")
+        return dict(RULES[rule].defaults)
+    if not isinstance(rule, type):
+        raise ValueError(f"Invalid rule: {rule!r} (must be one of {', '.join(RULES)}, or a rule's class; "
+                         f"got an instance of {type(rule).__name__})")
+    if isinstance(getattr(rule, "defaults", None), dict):
+        return dict(rule.defaults)
+    return {k: p.default for k, p in inspect.signature(rule).parameters.items()
+            if p.default is not inspect.Parameter.empty and p.kind is not inspect.Parameter.VAR_KEYWORD}
+
+
+def rule_name(rule):
+    """How a table names ``rule``: its name, or its class's name."""
+    return rule if isinstance(rule, str) else rule.__name__
+
+
+def build(rule, **hyperparams):
+    """``rule`` built with those of ``hyperparams`` it has (:func:`gdcourse.optimizers.make` for names)."""
+    if isinstance(rule, str):
+        return make(rule, **hyperparams)
+    known = rule_defaults(rule)
+    return rule(**{k: v for k, v in hyperparams.items() if k in known})
 
 
 def grid_hyperparams(rule, lrs, default=True):
@@ -108,16 +142,19 @@ def grid_hyperparams(rule, lrs, default=True):
 
     ``{"lr": column}`` for every rule with a learning rate, ``{"eps": column**2}`` for
     Adadelta; with ``default=True`` one more row holds the rule's default value.
+    ``rule`` may be your own rule's class with an ``lr`` hyperparameter (it must
+    then work with hyperparameters of shape ``(k, 1)``).
     """
-    if rule not in RULES:
-        raise ValueError(f"Invalid rule: {rule!r} (must be one of {', '.join(RULES)})")
+    defaults = rule_defaults(rule)
     lrs = np.asarray(lrs, dtype=np.float64)
     if lrs.ndim != 1 or lrs.size == 0 or not np.all(np.isfinite(lrs) & (lrs > 0)):
         raise ValueError(f"Invalid lrs: {lrs!r} (must be a non-empty 1-D array of numbers > 0)")
-    name = "lr" if "lr" in RULES[rule].defaults else "eps"
+    name = "lr" if "lr" in defaults else "eps"
+    if name not in defaults:
+        raise ValueError(f"Invalid rule: {rule_name(rule)} has neither lr nor eps to put on a grid")
     values = lrs if name == "lr" else lrs**2
     if default:
-        values = np.append(values, RULES[rule].defaults[name])
+        values = np.append(values, defaults[name])
     return {name: values.reshape(-1, 1)}
 
 
@@ -146,7 +183,7 @@ def function_problem(objective, steps, tol, start=None, seeds=1, floor=None, esc
             if "lr" not in hyperparams:
                 raise ValueError(f"Invalid schedule: {rule} has no learning rate to anneal")
             lrs = lambda t: hyperparams["lr"] * schedule(t)
-        traj = run(make(rule, **hyperparams), obj, np.broadcast_to(theta0, (k, 2)).copy(), steps, schedule=lrs)
+        traj = run(build(rule, **hyperparams), obj, np.broadcast_to(theta0, (k, 2)).copy(), steps, schedule=lrs)
         return np.arange(steps + 1), traj.losses, np.asarray(traj.diverged_at)
 
     where = "random starts" if start is None else f"start {tuple(start)}"
@@ -195,6 +232,9 @@ def train_grid(model, optimizer, X, y, theta0, *, steps, batch_size, seed=0, eva
                schedule=None):
     r"""Mini-batch training of k configurations at once, every one on the same mini-batches.
 
+    A shorthand for :func:`gdcourse.loops.train` with ``steps`` and ``eval_every``
+    (the one training loop of the course), returning what a sweep scores.
+
     ``theta0`` has shape ``(k, P)`` and ``optimizer`` holds its hyperparameters as
     columns of shape ``(k, 1)``: each update
 
@@ -225,47 +265,18 @@ def train_grid(model, optimizer, X, y, theta0, *, steps, batch_size, seed=0, eva
     theta : ndarray (k, P)
     """
     _check_int("steps", steps, 1)
-    X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
-    n = len(X)
-    per_epoch = len(get_batches(np.arange(n), batch_size))
-    every = per_epoch if eval_every is None else eval_every
-    _check_int("eval_every", every, 1)
     theta = np.array(theta0, dtype=np.float64)
     if theta.ndim != 2:
         raise ValueError(f"Invalid theta0 shape: {theta.shape} (must be (k, P))")
-    k = theta.shape[0]
+    every = len(get_batches(np.arange(len(X)), batch_size)) if eval_every is None else eval_every
     lr0 = getattr(optimizer, "lr", None)
     if schedule is not None and lr0 is None:
         raise ValueError(f"Invalid schedule: {type(optimizer).__name__} has no learning rate to anneal")
-    optimizer.reset()
-    rng = np.random.default_rng(seed)
-    dead = np.zeros(k, dtype=bool)
-    diverged_at = np.full(k, -1)
-    at, losses = [0], [model.loss(theta, X, y)]
-    batches, epoch, t = [], 0, 0
-    with np.errstate(all="ignore"):
-        while t < steps:
-            if not batches:
-                batches = get_batches(epoch_order(n, epoch, rng), batch_size)
-                epoch += 1
-            idx = batches.pop(0)
-            Xb, yb = X[idx], y[idx]
-            t += 1
-            if schedule is not None:
-                optimizer.lr = lr0 * schedule(t)
-            new = optimizer.step(theta, lambda th: model.grad(th, Xb, yb))
-            bad = diverged(new, 0.0, bound) & ~dead
-            diverged_at[bad] = t
-            dead |= bad
-            theta = np.where(dead[:, None], theta, new)
-            if t % every == 0 or t == steps:
-                loss = model.loss(theta, X, y)
-                late = ~np.isfinite(loss) & ~dead
-                diverged_at[late] = t
-                dead |= late
-                at.append(t)
-                losses.append(np.where(dead, np.nan, loss))
-    return np.array(at), np.array(losses), diverged_at, theta
+    # One loop trains every grid of the course: loops.train, with steps counted and the loss measured
+    # every ``every`` updates.
+    hist = train(model, optimizer, X, y, theta, steps=steps, batch_size=batch_size, seed=seed, bound=bound,
+                 eval_every=every, schedule=None if schedule is None else (lambda t: lr0 * schedule(t)))
+    return hist.eval_at, hist.eval_losses, np.asarray(hist.diverged_at), hist.theta
 
 
 def model_problem(name, model, data, steps, tol, batch_size, seeds=3, lam=0.0, floor=None, init=None,
@@ -291,7 +302,7 @@ def model_problem(name, model, data, steps, tol, batch_size, seeds=3, lam=0.0, f
     def run_it(rule, hyperparams, seed, schedule=None):
         k = len(next(iter(hyperparams.values())))
         theta0 = np.broadcast_to(init(seed), (k, len(init(seed)))).copy()
-        at, losses, dv, _ = train_grid(loss_model, make(rule, **hyperparams), data.X, data.y, theta0,
+        at, losses, dv, _ = train_grid(loss_model, build(rule, **hyperparams), data.X, data.y, theta0,
                                        steps=steps, batch_size=batch_size, seed=seed, eval_every=eval_every,
                                        schedule=schedule)
         return at, losses, dv
@@ -308,8 +319,7 @@ def suite(size="small"):
     (64-16-10) on a subsample of the digits; 3 seeds for the stochastic ones.
     ``"full"``: the same problems, longer runs, 5 seeds and the full digits data set.
     """
-    if size not in ("small", "full"):
-        raise ValueError(f"Invalid size: {size!r} (must be 'small' or 'full')")
+    checks.choice("size", size, ("small", "full"))
     full = size == "full"
     seeds = 5 if full else 3
     m = 2 if full else 1
@@ -373,8 +383,11 @@ def sweep(problems=None, rules=None, lrs=None, factor=2.0, schedule=None, curve_
     ----------
     problems : list of Problem, optional
         Default :func:`suite` ``("small")``.
-    rules : list of str, optional
-        Default all ten, in the text's order.
+    rules : list of str or classes, optional
+        Default all ten, in the text's order. Your own rule's class runs beside them
+        (anything with ``reset()`` and ``step(theta, grad_fn)`` whose constructor takes
+        ``lr`` and whose step works with hyperparameters of shape ``(k, 1)``); tables
+        name it by its class name.
     lrs : array_like, optional
         The grid, default :data:`LRS` (25 values, 1e-5 to 10); each rule also runs at its default.
     factor : float
@@ -388,8 +401,7 @@ def sweep(problems=None, rules=None, lrs=None, factor=2.0, schedule=None, curve_
     problems = suite() if problems is None else list(problems)
     rules = list(RULES) if rules is None else list(rules)
     lrs = LRS if lrs is None else np.asarray(lrs, dtype=np.float64)
-    if not (np.isfinite(factor) and factor >= 1):
-        raise ValueError(f"Invalid factor: {factor!r} (must be a finite number >= 1)")
+    checks.real("factor", factor, lo=1.0)
     if not problems or not rules:
         raise ValueError("Invalid sweep: needs at least one problem and one rule")
     S = max(p.seeds for p in problems)
@@ -397,8 +409,11 @@ def sweep(problems=None, rules=None, lrs=None, factor=2.0, schedule=None, curve_
     excess = np.full(shape, np.nan)
     needed = np.full(shape, -2, dtype=np.int64)
     curves = {}
+    names = [rule_name(r) for r in rules]
+    if len(set(names)) != len(names):
+        raise ValueError(f"Invalid rules: {names} (names must differ)")
     for j, p in enumerate(problems):
-        for i, r in enumerate(rules):
+        for i, (r, rname) in enumerate(zip(rules, names)):
             hp = grid_hyperparams(r, lrs)
             per_seed = []
             for s in range(p.seeds):
@@ -407,8 +422,9 @@ def sweep(problems=None, rules=None, lrs=None, factor=2.0, schedule=None, curve_
                 excess[i, j, s], needed[i, j, s] = _score(p, at, losses, dv)
                 keep = np.unique(np.linspace(0, len(at) - 1, curve_points).round().astype(int))
                 per_seed.append(losses[keep])
-            curves[(r, p.name)] = (at[keep], np.stack(per_seed, axis=1))
-    return Comparison(rules, problems, lrs, factor, excess, needed, curves)
+            curves[(rname, p.name)] = (at[keep], np.stack(per_seed, axis=1))
+    own = {rule_name(r): rule_defaults(r) for r in rules if not isinstance(r, str)}
+    return Comparison(names, problems, lrs, factor, excess, needed, curves, own)
 
 
 @dataclass
@@ -429,6 +445,8 @@ class Comparison:
         Steps to tolerance, -1 where never.
     curves : dict
         (rule, problem name) -> (steps (m,), losses (m, seeds, K + 1)).
+    defaults : dict
+        rule name -> its default hyperparameters, for rules outside the ten.
     """
 
     rules: list
@@ -438,6 +456,7 @@ class Comparison:
     excess: np.ndarray
     needed: np.ndarray
     curves: dict = field(repr=False)
+    defaults: dict = field(default_factory=dict, repr=False)
 
     @property
     def names(self):
@@ -446,8 +465,12 @@ class Comparison:
 
     @property
     def decades(self):
-        """Decades between neighbouring grid points."""
-        return float(np.log10(self.lrs[1] / self.lrs[0])) if len(self.lrs) > 1 else 1.0
+        """Decades between neighbouring grid points.
+
+        Rounded to 12 digits: a grid of four points per decade spans exactly 0.25 per step, so
+        ``n`` good points are ``n × 0.25`` decades, not ``0.25000000000000006`` times n.
+        """
+        return round(float(np.log10(self.lrs[1] / self.lrs[0])), 12) if len(self.lrs) > 1 else 1.0
 
     def index(self, rule=None, problem=None):
         """Positions of a rule and/or a problem in the arrays."""
@@ -635,7 +658,8 @@ class Comparison:
             ax.plot(self.lrs, y, "-", color=c, lw=1.5, label=r)
             if marks:
                 ax.plot(self.lrs[idx[i, j]], sc[i, j, idx[i, j]], "o", color=c, ms=5)
-                d = RULES[r].defaults["lr"] if "lr" in RULES[r].defaults else np.sqrt(RULES[r].defaults["eps"])
+                dflt = self.defaults.get(r) or RULES[r].defaults
+                d = dflt["lr"] if "lr" in dflt else np.sqrt(dflt["eps"])
                 if np.isfinite(sc[i, j, -1]):
                     ax.plot(d, sc[i, j, -1], "D", color=c, ms=5, mec="black", mew=0.6)
         ax.set_xscale("log")

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import checks
+
 __all__ = ["Dataset", "breast_cancer", "diabetes", "digits", "sparse_classification"]
 
 
@@ -33,7 +35,8 @@ class Dataset:
 
     def split(self, val_fraction=0.25, seed=0):
         """A seeded random split into (train, validation) data sets."""
-        if not (0 < val_fraction < 1):
+        checks.real("val_fraction", val_fraction, lo=0.0, strict=True, allowed="must be in (0, 1)")
+        if val_fraction >= 1:
             raise ValueError(f"Invalid val_fraction: {val_fraction!r} (must be in (0, 1))")
         idx = np.random.default_rng(seed).permutation(self.n)
         n_val = max(1, int(round(val_fraction * self.n)))
@@ -108,8 +111,7 @@ def sparse_classification(n, frequencies, seed=0):
         ``X`` of shape (n, p) with 0/1 entries, ``y`` of 0/1 labels, and
         ``theta_true = (w*, 0)`` in the layout of :class:`gdcourse.models.LogisticRegression`.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"Invalid n: {n!r} (must be an integer >= 1)")
+    checks.integer("n", n, 1)
     f = np.asarray(frequencies, dtype=np.float64)
     if f.ndim != 1 or f.size == 0 or not np.all(np.isfinite(f) & (f > 0) & (f <= 1)):
         raise ValueError(f"Invalid frequencies: {frequencies!r} (must be a non-empty sequence of numbers in (0, 1])")

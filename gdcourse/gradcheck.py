@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import checks
+
 __all__ = ["numerical_grad", "grad_error", "check_grad"]
 
 
@@ -11,6 +13,7 @@ def numerical_grad(f, theta, h=1e-6):
 
     ``f`` maps an array of ``theta``'s shape to a scalar; the result has ``theta``'s shape.
     """
+    checks.real("h", h, lo=0.0, strict=True)
     theta = np.array(theta, dtype=np.float64)
     grad = np.empty_like(theta)
     for i in np.ndindex(theta.shape):
@@ -39,6 +42,8 @@ def check_grad(f, grad_fn, theta, tol=1e-6, h=1e-6, atol=1e-6):
     ``atol`` in norm: at a stationary point both are ~0 and a relative error means nothing
     (central differences leave rounding of order eps·|f|/h there).
     """
+    checks.real("tol", tol, lo=0.0, strict=True)
+    checks.real("atol", atol, lo=0.0)
     err = grad_error(f, grad_fn, theta, h)
     if not err < tol:
         diff = np.linalg.norm(np.asarray(grad_fn(theta), dtype=np.float64) - numerical_grad(f, theta, h))

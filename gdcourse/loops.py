@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .run import diverged
+from . import checks
+from .optimizers import _kind, is_optimizer
+from .run import _checked_step, diverged
 
 __all__ = ["get_batches", "epoch_order", "train", "History", "GradientNoise", "sorted_order", "curriculum",
            "patience_stop", "centroid_difficulty"]
@@ -21,8 +23,7 @@ __all__ = ["get_batches", "epoch_order", "train", "History", "GradientNoise", "s
 
 def get_batches(order, batch_size):
     """Split an order of example indices into consecutive mini-batches (the last may be smaller)."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"Invalid batch_size: {batch_size!r} (must be an integer >= 1)")
+    checks.integer("batch_size", batch_size, 1)
     return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
 
 
@@ -69,6 +70,10 @@ class History:
         validation loss had not improved for ``patience`` epochs, ``-1`` if it ran all epochs.
     thetas : ndarray or None, shape (records, ...)
         With ``record_every = k``: θ before training and after every k-th update.
+    eval_at : ndarray or None, shape (m,)
+        With ``eval_every = k``: the updates after which the full loss was measured (0 first).
+    eval_losses : ndarray or None, shape (m, ...)
+        With ``eval_every``: the loss on all of ``(X, y)`` there (NaN once diverged).
     """
 
     theta: np.ndarray
@@ -80,6 +85,8 @@ class History:
     best_epoch: int = -1
     stopped_at: int = -1
     thetas: np.ndarray | None = None
+    eval_at: np.ndarray | None = None
+    eval_losses: np.ndarray | None = None
 
     @property
     def updates_per_epoch(self):
@@ -97,8 +104,9 @@ class History:
         return f"loss {self.epoch_losses[-1]:.4g} after {len(self.epoch_losses) - 1} epochs"
 
 
-def train(model, optimizer, X, y, theta0, *, epochs, batch_size, seed=0, order="shuffle", bound=1e6,
-          schedule=None, val=None, patience=None, restore_best=True, noise=None, record_every=None):
+def train(model, optimizer, X, y, theta0, *, epochs=None, batch_size, seed=0, order="shuffle", bound=1e6,
+          schedule=None, val=None, patience=None, restore_best=True, noise=None, record_every=None,
+          steps=None, eval_every=None):
     r"""Minimise ``model``'s loss on ``(X, y)`` with ``optimizer``, one update per mini-batch.
 
     .. math:: \theta = \theta - \eta \cdot \nabla_\theta J(\theta; x^{(i:i+n)}; y^{(i:i+n)})
@@ -125,6 +133,12 @@ def train(model, optimizer, X, y, theta0, *, epochs, batch_size, seed=0, order="
     ``record_every = k`` keeps θ before training and after every k-th update
     (:attr:`History.thetas`), e.g. to watch a hidden layer change.
 
+    ``steps = T`` (instead of ``epochs``) stops after exactly T updates, epochs
+    following one another (the last may be partial). ``eval_every = k`` measures
+    the loss on all of ``(X, y)`` before training, after every k-th update and after
+    the last (:attr:`History.eval_at`, :attr:`History.eval_losses`); on a grid, a
+    configuration whose full loss is no longer finite there is marked diverged.
+
     A model with state outside θ (batch normalization's running statistics) has
     ``reset_state()``, ``update_state(theta, X_batch)`` and ``state``: ``train``
     resets it before the first update, updates it with every mini-batch at the θ
@@ -137,20 +151,34 @@ def train(model, optimizer, X, y, theta0, *, epochs, batch_size, seed=0, order="
     an array: a configuration that diverges keeps its last good θ while the others
     go on. ``val`` and ``patience`` need a single θ.
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise ValueError(f"Invalid epochs: {epochs!r} (must be an integer >= 1)")
+    if not is_optimizer(optimizer):
+        hint = "; the order is train(model, optimizer, X, y, theta0, ...)" if is_optimizer(model) else ""
+        raise ValueError(f"Invalid optimizer: expected an optimizer (anything with reset() and "
+                         f"step(theta, grad_fn)), got {_kind(optimizer)}{hint}")
+    if not (callable(getattr(model, "loss", None)) and callable(getattr(model, "grad", None))):
+        raise ValueError(f"Invalid model: expected a model (with loss(theta, X, y) and grad(theta, X, y)), "
+                         f"got {_kind(model)}")
+    if (epochs is None) == (steps is None):
+        raise ValueError(f"Invalid epochs, steps: {epochs!r}, {steps!r} (give exactly one of them)")
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     get_batches(np.arange(0), batch_size)  # validates batch_size before any work
+    per_epoch = len(get_batches(np.arange(len(X)), batch_size))
+    if steps is not None:
+        checks.integer("steps", steps, 1)
+        epochs = -(-steps // per_epoch)
+    checks.integer("epochs", epochs, 1)
+    total = steps if steps is not None else epochs * per_epoch
+    if eval_every is not None:
+        checks.integer("eval_every", eval_every, 1, allowed="must be an integer >= 1, or None")
     rng = np.random.default_rng(seed)
     theta = np.array(theta0, dtype=np.float64)
     grid = theta.ndim > 1
     if grid and val is not None:
         raise ValueError(f"Invalid val with theta0 of shape {theta.shape} (validation needs a single θ, shape (d,))")
     optimizer.reset()
-    if patience is not None and (isinstance(patience, bool) or not isinstance(patience, (int, np.integer))
-                                 or patience < 1):
-        raise ValueError(f"Invalid patience: {patience!r} (must be an integer >= 1, or None)")
+    if patience is not None:
+        checks.integer("patience", patience, 1, allowed="must be an integer >= 1, or None")
     if patience is not None and val is None:
         raise ValueError("Invalid patience: early stopping needs val=(X_val, y_val)")
     if val is not None:
@@ -163,9 +191,8 @@ def train(model, optimizer, X, y, theta0, *, epochs, batch_size, seed=0, order="
         if not (isinstance(noise, (tuple, list)) and len(noise) == 2):
             raise ValueError(f"Invalid noise: {noise!r} (must be a pair (eta, gamma))")
         perturb = GradientNoise(*noise, seed=[seed, 1])  # a stream of its own: the order is unchanged
-    if record_every is not None and (isinstance(record_every, bool) or not isinstance(record_every, (int, np.integer))
-                                     or record_every < 1):
-        raise ValueError(f"Invalid record_every: {record_every!r} (must be an integer >= 1, or None)")
+    if record_every is not None:
+        checks.integer("record_every", record_every, 1, allowed="must be an integer >= 1, or None")
     thetas = [theta.copy()] if record_every is not None else None
     stateful = hasattr(model, "reset_state") and hasattr(model, "update_state")
     if stateful:
@@ -173,6 +200,7 @@ def train(model, optimizer, X, y, theta0, *, epochs, batch_size, seed=0, order="
     epoch_losses, epoch_times, batch_losses = [model.loss(theta, X, y)], [0.0], []
     elapsed, update, diverged_at = 0.0, 0, (np.full(theta.shape[:-1], -1) if grid else -1)
     val_losses, best_epoch, stopped_at = [], -1, -1
+    eval_at, eval_losses = ([0], [epoch_losses[0]]) if eval_every is not None else (None, None)
     if val is not None:
         val_losses.append(val_loss(theta, X_val, y_val))
         best_epoch, best_theta, best_state = 0, theta.copy(), copy.deepcopy(getattr(model, "state", None))
@@ -180,6 +208,8 @@ def train(model, optimizer, X, y, theta0, *, epochs, batch_size, seed=0, order="
         for epoch in range(epochs):
             start = time.perf_counter()
             for idx in get_batches(epoch_order(len(X), epoch, rng, order), batch_size):
+                if update == total:
+                    break
                 Xb, yb = X[idx], y[idx]
                 batch_losses.append(np.where(np.asarray(diverged_at) >= 0, np.nan, model.loss(theta, Xb, yb)))
                 if stateful:
@@ -187,10 +217,11 @@ def train(model, optimizer, X, y, theta0, *, epochs, batch_size, seed=0, order="
                 if schedule is not None:
                     optimizer.lr = schedule(update + 1)
                 if perturb is None:
-                    new = optimizer.step(theta, lambda th: model.grad(th, Xb, yb))
+                    grad = lambda th: model.grad(th, Xb, yb)
                 else:
-                    new = optimizer.step(theta, lambda th: perturb(model.grad(th, Xb, yb)))
+                    grad = lambda th: perturb(model.grad(th, Xb, yb))
                 update += 1
+                new = _checked_step(optimizer, theta, grad, update)
                 bad = diverged(new, batch_losses[-1], bound)
                 if grid:
                     # A configuration that diverges keeps its last good θ; the others go on.
@@ -202,6 +233,12 @@ def train(model, optimizer, X, y, theta0, *, epochs, batch_size, seed=0, order="
                 theta = new
                 if thetas is not None and update % record_every == 0:
                     thetas.append(theta.copy())
+                if eval_every is not None and (update % eval_every == 0 or update == total):
+                    loss = model.loss(theta, X, y)
+                    if grid:
+                        diverged_at = np.where(~np.isfinite(loss) & (diverged_at < 0), update, diverged_at)
+                    eval_at.append(update)
+                    eval_losses.append(np.where(np.asarray(diverged_at) >= 0, np.nan, loss))
             elapsed += time.perf_counter() - start
             epoch_losses.append(np.where(np.asarray(diverged_at) >= 0, np.nan, model.loss(theta, X, y)))
             epoch_times.append(elapsed)
@@ -219,9 +256,17 @@ def train(model, optimizer, X, y, theta0, *, epochs, batch_size, seed=0, order="
         theta = best_theta
         if stateful:
             model.state = best_state
+    if eval_every is not None:
+        # A grid that diverged everywhere stops early; the measurements it did not reach are NaN.
+        due = [t for t in range(1, total + 1) if t % eval_every == 0 or t == total]
+        for t in due[len(eval_at) - 1:]:
+            eval_at.append(t)
+            eval_losses.append(np.full(np.shape(eval_losses[0]), np.nan))
     return History(theta, np.array(epoch_losses), np.array(epoch_times), np.array(batch_losses),
                    diverged_at, np.array(val_losses) if val is not None else None, best_epoch, stopped_at,
-                   np.array(thetas) if thetas is not None else None)
+                   np.array(thetas) if thetas is not None else None,
+                   np.array(eval_at) if eval_at is not None else None,
+                   np.array(eval_losses) if eval_losses is not None else None)
 
 
 # --- Strategies alongside any rule: gradient noise, orders of the data --------------------------
@@ -250,12 +295,10 @@ class GradientNoise:
     """
 
     def __init__(self, eta, gamma=0.55, seed=0):
-        for name, value, ok, allowed in (("eta", eta, lambda v: v > 0, "must be a finite number > 0"),
-                                         ("gamma", gamma, lambda v: v >= 0, "must be a finite number >= 0")):
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-                    or not np.isfinite(value) or not ok(value):
-                raise ValueError(f"Invalid {name}: {value!r} ({allowed})")
-        self.eta, self.gamma = float(eta), float(gamma)
+        self.eta = checks.real("eta", eta, lo=0.0, strict=True)
+        self.gamma = checks.real("gamma", gamma, lo=0.0)
+        if np.ndim(self.eta) or np.ndim(self.gamma):
+            raise ValueError(f"Invalid eta, gamma: {eta!r}, {gamma!r} (must be numbers, not arrays)")
         self.rng = np.random.default_rng(seed)
         self.t = 0
 
@@ -278,8 +321,7 @@ def patience_stop(val_losses, patience):
     only where they end, so one full run answers the question for every ``patience``.
     """
     val_losses = np.asarray(val_losses, dtype=np.float64)
-    if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 1:
-        raise ValueError(f"Invalid patience: {patience!r} (must be an integer >= 1)")
+    checks.integer("patience", patience, 1)
     best = 0
     for epoch in range(1, len(val_losses)):
         if val_losses[epoch] < val_losses[best]:
@@ -361,15 +403,11 @@ def curriculum(difficulty, epochs, kind="naive", start=0.2, ramp=0.5, mix=0.5):
     difficulty = np.asarray(difficulty, dtype=np.float64)
     if difficulty.ndim != 1 or difficulty.size == 0 or not np.all(np.isfinite(difficulty)):
         raise ValueError(f"Invalid difficulty: shape {difficulty.shape} (must be a non-empty 1-D array of finite scores)")
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise ValueError(f"Invalid epochs: {epochs!r} (must be an integer >= 1)")
-    if kind not in ("naive", "mixed"):
-        raise ValueError(f"Invalid kind: {kind!r} (must be 'naive' or 'mixed')")
+    checks.integer("epochs", epochs, 1)
+    checks.choice("kind", kind, ("naive", "mixed"))
     for name, value in (("start", start), ("ramp", ramp)):
-        if not (isinstance(value, (int, float)) and 0 < value <= 1):
-            raise ValueError(f"Invalid {name}: {value!r} (must be a number in (0, 1])")
-    if not (isinstance(mix, (int, float)) and 0 <= mix <= 1):
-        raise ValueError(f"Invalid mix: {mix!r} (must be a number in [0, 1])")
+        checks.real(name, value, lo=0.0, strict=True, hi=1.0, allowed="must be a number in (0, 1]")
+    checks.real("mix", mix, lo=0.0, hi=1.0, allowed="must be a number in [0, 1]")
     n = difficulty.size
     easy_first = np.argsort(difficulty, kind="stable")
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import checks
+
 __all__ = ["LinearRegression", "LogisticRegression", "BoundObjective", "L2Regularized"]
 
 
@@ -182,10 +184,9 @@ class L2Regularized:
     """
 
     def __init__(self, model, weight_decay):
-        if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float)) \
-                or not np.isfinite(weight_decay) or weight_decay < 0:
+        if np.ndim(weight_decay) != 0:
             raise ValueError(f"Invalid weight_decay: {weight_decay!r} (must be a finite number >= 0)")
-        self.model, self.weight_decay = model, float(weight_decay)
+        self.model, self.weight_decay = model, checks.real("weight_decay", weight_decay, lo=0.0)
 
     def __getattr__(self, name):
         return getattr(self.__dict__["model"], name)

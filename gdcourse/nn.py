@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import checks
+
 __all__ = ["MLP"]
 
 _ACTIVATIONS = {
@@ -67,14 +69,11 @@ class MLP:
             raise ValueError(f"Invalid sizes: {sizes!r} (must be at least two integers >= 1)")
         if sizes[-1] < 2:
             raise ValueError(f"Invalid sizes: {sizes!r} (the last, the number of classes, must be >= 2)")
-        if activation not in _ACTIVATIONS:
-            raise ValueError(f"Invalid activation: {activation!r} (must be one of {', '.join(_ACTIVATIONS)})")
+        checks.choice("activation", activation, tuple(_ACTIVATIONS))
         if not isinstance(batchnorm, (bool, np.bool_)):
             raise ValueError(f"Invalid batchnorm: {batchnorm!r} (must be True or False)")
-        if not (isinstance(bn_momentum, (int, float)) and 0 < bn_momentum <= 1):
-            raise ValueError(f"Invalid bn_momentum: {bn_momentum!r} (must be a number in (0, 1])")
-        if not (isinstance(bn_eps, (int, float)) and np.isfinite(bn_eps) and bn_eps > 0):
-            raise ValueError(f"Invalid bn_eps: {bn_eps!r} (must be a finite number > 0)")
+        checks.real("bn_momentum", bn_momentum, lo=0.0, strict=True, hi=1.0, allowed="must be a number in (0, 1]")
+        checks.real("bn_eps", bn_eps, lo=0.0, strict=True)
         self.sizes = sizes
         self.activation = activation
         self.batchnorm = bool(batchnorm)
@@ -139,8 +138,7 @@ class MLP:
     def _normalisation(self, k, z, mode):
         if mode == "train":
             return z.mean(axis=-2, keepdims=True), z.var(axis=-2, keepdims=True)
-        if mode != "eval":
-            raise ValueError(f"Invalid mode: {mode!r} (must be 'train' or 'eval')")
+        checks.choice("mode", mode, ("train", "eval"))
         return self.state["mean"][k][..., None, :], self.state["var"][k][..., None, :]
 
     def logits(self, theta, X, mode="train"):

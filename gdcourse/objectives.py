@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import checks
+
 __all__ = ["Objective", "Quadratic", "Rosenbrock", "Beale", "Saddle", "StyblinskiTang",
            "OBJECTIVES", "get"]
 
@@ -27,6 +29,14 @@ class Objective:
         ``((x_min, x_max), (y_min, y_max))`` for contour plots.
     start : tuple
         A start point that shows the function's difficulty.
+    min_value : float
+        :math:`J^* = J(\\theta^*)`, the least value over the minimisers (``-inf`` when
+        unbounded below). A run keeps it (:attr:`gdcourse.run.Trajectory.min_value`),
+        and :func:`gdcourse.run.steps_to` and the loss plots measure :math:`J - J^*` from it.
+
+    Your own objective needs only ``value(theta)`` and ``grad(theta)``, both taking
+    ``theta`` of shape ``(..., d)`` (leading axes are configurations of a grid run);
+    give it a ``min_value`` attribute and runs will know its :math:`J^*`.
     """
 
     name: str = field(init=False, default="")
@@ -46,7 +56,7 @@ class Objective:
 
     @property
     def min_value(self):
-        """Value at the best minimiser (``-inf`` when unbounded below)."""
+        """:math:`J^*`: the value at the best minimiser (``-inf`` when unbounded below)."""
         m = self.minima
         return float(np.min(self.value(m))) if len(m) else -np.inf
 
@@ -284,12 +294,9 @@ class PeriodicLinear:
     hi = 1.0
 
     def __post_init__(self):
-        if isinstance(self.C, bool) or not np.isfinite(self.C) or self.C <= 0:
-            raise ValueError(f"Invalid C: {self.C!r} (must be a finite number > 0)")
-        if isinstance(self.period, bool) or not isinstance(self.period, (int, np.integer)) or self.period < 2:
-            raise ValueError(f"Invalid period: {self.period!r} (must be an integer >= 2)")
-        if isinstance(self.small, bool) or not np.isfinite(self.small):
-            raise ValueError(f"Invalid small: {self.small!r} (must be a finite number)")
+        checks.real("C", self.C, lo=0.0, strict=True)
+        checks.integer("period", self.period, 2)
+        checks.real("small", self.small, lo=-np.inf, allowed="must be a finite number")
 
     def coefficient(self, t):
         r"""The gradient :math:`\nabla f_t` (the same at every x), for a step or an array of steps."""

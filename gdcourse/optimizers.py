@@ -17,53 +17,81 @@ Every rule is a small class over :class:`Optimizer`. The contract:
   ``state_dict()`` / ``load_state_dict()`` resume a run bit for bit, ``reset()``
   starts over.
 
+Your own rule
+-------------
+The runners (:func:`gdcourse.run.run`, ``run_many``, ``run_grid``,
+:mod:`gdcourse.compare`, :func:`gdcourse.loops.train`) need only two methods,
+so anything that has them runs wherever a built-in rule runs:
+
+* ``reset()``: forget the state (every run calls it first);
+* ``step(theta, grad_fn)``: return the next :math:`\theta`, a new array of
+  :math:`\theta`'s shape (the runners copy what they record, and reject a step
+  that returns anything else).
+
+A schedule sets ``lr`` between steps. To get validation, state bookkeeping,
+``state_dict`` and grids for free, subclass :class:`Optimizer` instead: set
+``defaults`` and ``state_names`` and write the one hook
+``update(self, theta, grad_fn, s)``, which reads and writes the state ``s`` (a
+dict, ``s["t"]`` is the step number, already advanced) and returns the new
+:math:`\theta` (``_update`` is its older name and still works).
+
 This module knows numpy and nothing else of the course.
 """
 from __future__ import annotations
 
+import inspect
 import math
-import numbers
 
 import numpy as np
 
+from . import checks
+
 __all__ = [
     "Optimizer", "SGD", "Momentum", "NAG", "Adagrad", "Adadelta", "RMSprop",
-    "Adam", "AdaMax", "Nadam", "AMSGrad", "RULES", "make", "Recorder", "AdamW",
+    "Adam", "AdaMax", "Nadam", "AMSGrad", "RULES", "make", "Recorder", "AdamW", "is_optimizer", "rule_class",
 ]
 
-# Allowed range of each hyperparameter: (test, text for the error message).
+# Allowed range of each hyperparameter of the text: (lo, strict, hi-exclusive 1?).
 _RANGES = {
-    "lr": (lambda a: np.all(a > 0), "must be a finite number > 0"),
-    "gamma": (lambda a: np.all((a >= 0) & (a < 1)), "must be a finite number in [0, 1)"),
-    "beta1": (lambda a: np.all((a >= 0) & (a < 1)), "must be a finite number in [0, 1)"),
-    "beta2": (lambda a: np.all((a >= 0) & (a < 1)), "must be a finite number in [0, 1)"),
-    "eps": (lambda a: np.all(a >= 0), "must be a finite number >= 0"),
-    "weight_decay": (lambda a: np.all(a >= 0), "must be a finite number >= 0"),
+    "lr": dict(lo=0.0, strict=True),
+    "gamma": dict(lo=0.0, hi=1.0, allowed="must be a finite number in [0, 1)"),
+    "beta1": dict(lo=0.0, hi=1.0, allowed="must be a finite number in [0, 1)"),
+    "beta2": dict(lo=0.0, hi=1.0, allowed="must be a finite number in [0, 1)"),
+    "eps": dict(lo=0.0),
+    "weight_decay": dict(lo=0.0),
 }
 
 
 def _validated(name, value):
-    """Return ``value`` as a float or float array, or raise ``ValueError`` naming it."""
-    test, allowed = _RANGES[name]
-    # Fast path for a valid float (a schedule sets ``lr`` at every step); anything else,
-    # including an invalid float, takes the full checks below.
-    if (type(value) is float or type(value) is np.float64) and math.isfinite(value) and test(value):
+    """Return ``value`` as a float or float array, or raise ``ValueError`` naming it.
+
+    Hyperparameters of the text are checked against their ranges (through
+    :mod:`gdcourse.checks`); a subclass's own hyperparameters are left to it.
+    """
+    rng = _RANGES.get(name)
+    if rng is None:
+        return value
+    # Fast path for a valid float (a schedule sets ``lr`` at every step).
+    if (type(value) is float or type(value) is np.float64) and math.isfinite(value) and (
+            value > rng["lo"] if rng.get("strict") else value >= rng["lo"]) and value < rng.get("hi", math.inf):
         return float(value)
-    bad = ValueError(f"Invalid {name}: {value!r} ({allowed})")
-    if isinstance(value, (bool, np.bool_, str, bytes)):
-        raise bad
-    if isinstance(value, numbers.Real):
-        arr = np.float64(value)
-    else:
-        try:
-            arr = np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise bad from None
-        if arr.dtype.kind == "b" or arr.size == 0:
-            raise bad
-    if not (np.all(np.isfinite(arr)) and test(arr)):
-        raise bad
-    return float(arr) if arr.ndim == 0 else arr
+    value = checks.real(name, value, lo=rng["lo"], strict=rng.get("strict", False), allowed=rng.get("allowed"))
+    if "hi" in rng and np.any(np.asarray(value) >= rng["hi"]):
+        raise ValueError(f"Invalid {name}: {value!r} ({rng['allowed']})")
+    return value
+
+
+def is_optimizer(obj):
+    """True if ``obj`` follows the protocol: callable ``reset()`` and ``step(theta, grad_fn)``."""
+    return not isinstance(obj, type) and callable(getattr(obj, "reset", None)) and \
+        callable(getattr(obj, "step", None))
+
+
+def _kind(obj):
+    """How an error message names what it got: ``Quadratic``, ``the class RMSprop (call it: RMSprop())``."""
+    if isinstance(obj, type):
+        return f"the class {obj.__name__} (create one: {obj.__name__}())"
+    return type(obj).__name__
 
 
 class Optimizer:
@@ -71,13 +99,32 @@ class Optimizer:
 
     Subclasses set :attr:`defaults` (hyperparameter name -> the text's value),
     :attr:`state_names` (the text's names of the per-parameter state, all
-    starting at zero) and implement :meth:`_update`.
+    starting at zero) and implement the hook :meth:`update`. The constructor
+    takes the hyperparameters by keyword only, with :attr:`defaults` as its
+    signature (``help(RMSprop)`` shows ``RMSprop(*, lr=0.001, gamma=0.9, eps=1e-08)``).
     """
 
     defaults: dict = {}
     state_names: tuple = ()
 
-    def __init__(self, **hyperparams):
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # One hook, two names: ``update`` (public) and ``_update`` (its older name).
+        own = cls.__dict__
+        if "update" in own and "_update" not in own:
+            cls._update = own["update"]
+        elif "_update" in own and "update" not in own:
+            cls.update = own["_update"]
+        # The signature help() and tab completion show: the hyperparameters, keyword-only.
+        cls.__signature__ = inspect.Signature(
+            [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=v) for k, v in cls.defaults.items()])
+
+    def __init__(self, *args, **hyperparams):
+        if args:
+            example = ", ".join(f"{k}={v!r}" for k, v in zip(self.defaults, args))
+            raise TypeError(
+                f"{type(self).__name__} takes its hyperparameters by name: "
+                f"{type(self).__name__}({example}) (allowed: {', '.join(self.defaults) or 'none'})")
         unknown = set(hyperparams) - set(self.defaults)
         if unknown:
             allowed = ", ".join(self.defaults) or "none"
@@ -121,10 +168,23 @@ class Optimizer:
             for name in self.state_names:
                 self.state[name] = np.zeros(shape)
         self.state["t"] += 1
-        return self._update(theta, grad_fn, self.state)
+        return self.update(theta, grad_fn, self.state)
 
-    def _update(self, theta, grad_fn, s):  # pragma: no cover - abstract
-        raise NotImplementedError
+    def update(self, theta, grad_fn, s):
+        r"""The rule itself (the subclass hook): return the new :math:`\theta`.
+
+        Parameters
+        ----------
+        theta : ndarray
+            :math:`\theta_t` (do not change it in place: return a new array).
+        grad_fn : callable
+            :math:`\nabla_\theta J`, to be called at whatever point the rule needs.
+        s : dict
+            The state: ``s["t"]`` is the step number (1 at the first step) and every
+            name of :attr:`state_names` holds an array, zeros at the first step. Update
+            it in place (``s["v"] = ...``).
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement update(theta, grad_fn, s)")
 
     def state_dict(self):
         """A deep copy of hyperparameters and state, enough to resume bit for bit."""
@@ -164,7 +224,7 @@ class SGD(Optimizer):
 
     defaults = {"lr": 0.01}
 
-    def _update(self, theta, grad_fn, s):
+    def update(self, theta, grad_fn, s):
         return theta - self.lr * grad_fn(theta)
 
 
@@ -179,7 +239,7 @@ class Momentum(SGD):
     defaults = {"lr": 0.01, "gamma": 0.9}
     state_names = ("v",)
 
-    def _update(self, theta, grad_fn, s):
+    def update(self, theta, grad_fn, s):
         s["v"] = self.gamma * s["v"] + self.lr * grad_fn(theta)
         return theta - s["v"]
 
@@ -192,7 +252,7 @@ class NAG(Momentum):
         \theta = \theta - v_t
     """
 
-    def _update(self, theta, grad_fn, s):
+    def update(self, theta, grad_fn, s):
         s["v"] = self.gamma * s["v"] + self.lr * grad_fn(theta - self.gamma * s["v"])
         return theta - s["v"]
 
@@ -210,7 +270,7 @@ class Adagrad(Optimizer):
     defaults = {"lr": 0.01, "eps": 1e-8}
     state_names = ("G",)
 
-    def _update(self, theta, grad_fn, s):
+    def update(self, theta, grad_fn, s):
         g = grad_fn(theta)
         s["G"] = s["G"] + g * g
         return theta - self.lr / np.sqrt(s["G"] + self.eps) * g
@@ -233,7 +293,7 @@ class Adadelta(Optimizer):
     defaults = {"gamma": 0.9, "eps": 1e-6}
     state_names = ("Eg2", "Edtheta2")
 
-    def _update(self, theta, grad_fn, s):
+    def update(self, theta, grad_fn, s):
         g = grad_fn(theta)
         s["Eg2"] = self.gamma * s["Eg2"] + (1 - self.gamma) * g**2
         delta = -np.sqrt(s["Edtheta2"] + self.eps) / np.sqrt(s["Eg2"] + self.eps) * g
@@ -254,7 +314,7 @@ class RMSprop(Optimizer):
     defaults = {"lr": 0.001, "gamma": 0.9, "eps": 1e-8}
     state_names = ("Eg2",)
 
-    def _update(self, theta, grad_fn, s):
+    def update(self, theta, grad_fn, s):
         g = grad_fn(theta)
         s["Eg2"] = self.gamma * s["Eg2"] + (1 - self.gamma) * g**2
         return theta - self.lr / np.sqrt(s["Eg2"] + self.eps) * g
@@ -281,7 +341,7 @@ class Adam(Optimizer):
         s["v"] = self.beta2 * s["v"] + (1 - self.beta2) * g**2
         return s["m"] / (1 - self.beta1**t), s["v"] / (1 - self.beta2**t)
 
-    def _update(self, theta, grad_fn, s):
+    def update(self, theta, grad_fn, s):
         m_hat, v_hat = self._moments(grad_fn(theta), s)
         return theta - self.lr / (np.sqrt(v_hat) + self.eps) * m_hat
 
@@ -304,7 +364,7 @@ class AdaMax(Optimizer):
     defaults = {"lr": 0.002, "beta1": 0.9, "beta2": 0.999}
     state_names = ("m", "u")
 
-    def _update(self, theta, grad_fn, s):
+    def update(self, theta, grad_fn, s):
         g = grad_fn(theta)
         s["m"] = self.beta1 * s["m"] + (1 - self.beta1) * g
         m_hat = s["m"] / (1 - self.beta1 ** s["t"])
@@ -327,7 +387,7 @@ class Nadam(Adam):
 
     defaults = {"lr": 0.002, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
 
-    def _update(self, theta, grad_fn, s):
+    def update(self, theta, grad_fn, s):
         g = grad_fn(theta)
         m_hat, v_hat = self._moments(g, s)
         nesterov = self.beta1 * m_hat + (1 - self.beta1) * g / (1 - self.beta1 ** s["t"])
@@ -347,7 +407,7 @@ class AMSGrad(Optimizer):
     defaults = {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
     state_names = ("m", "v", "vhat")
 
-    def _update(self, theta, grad_fn, s):
+    def update(self, theta, grad_fn, s):
         g = grad_fn(theta)
         s["m"] = self.beta1 * s["m"] + (1 - self.beta1) * g
         s["v"] = self.beta2 * s["v"] + (1 - self.beta2) * g**2
@@ -361,15 +421,29 @@ RULES = {cls.__name__: cls for cls in
 
 
 def make(name, **hyperparams):
-    """Build the rule called ``name`` (e.g. ``"Adam"``), ignoring hyperparameters it lacks.
+    """Build the rule called ``name`` (e.g. ``"Adam"``), dropping hyperparameters it lacks.
 
     Handy for comparisons where one dictionary of settings serves every rule
-    (Adadelta has no ``lr``, SGD no ``gamma``).
+    (Adadelta has no ``lr``, SGD no ``gamma``). A hyperparameter that none of the
+    rules has (a typo such as ``gama``) is an error. ``name`` may also be a rule's
+    class (one of :data:`RULES` or your own :class:`Optimizer` subclass).
     """
-    if name not in RULES:
-        raise ValueError(f"Invalid rule: {name!r} (must be one of {', '.join(RULES)})")
-    cls = RULES[name]
+    cls = rule_class(name)
+    known = {k for rule in (*RULES.values(), cls) for k in rule.defaults}
+    unknown = sorted(set(hyperparams) - known)
+    if unknown:
+        raise ValueError(f"Invalid hyperparameter(s): {', '.join(unknown)} "
+                         f"(no rule has them; the rules have {', '.join(sorted(known))})")
     return cls(**{k: v for k, v in hyperparams.items() if k in cls.defaults})
+
+
+def rule_class(rule):
+    """The class of ``rule``: a name of :data:`RULES`, or an :class:`Optimizer` subclass itself."""
+    if isinstance(rule, type) and issubclass(rule, Optimizer):
+        return rule
+    if isinstance(rule, str) and rule in RULES:
+        return RULES[rule]
+    raise ValueError(f"Invalid rule: {rule!r} (must be one of {', '.join(RULES)}, or an Optimizer subclass)")
 
 
 # --- Watching a rule's state over a run (the adaptive-rate chapters) ---------------------
@@ -397,29 +471,33 @@ class Recorder:
     """
 
     def __init__(self, optimizer):
-        if not isinstance(optimizer, Optimizer):
-            raise ValueError(f"Invalid optimizer: {optimizer!r} (must be a gdcourse Optimizer)")
+        if not is_optimizer(optimizer):
+            raise ValueError(f"Invalid optimizer: expected an optimizer (with reset() and step(theta, grad_fn)), "
+                             f"got {_kind(optimizer)}")
         object.__setattr__(self, "optimizer", optimizer)
-        object.__setattr__(self, "_rows", {name: [] for name in (*optimizer.state_names, "dtheta")})
+        object.__setattr__(self, "_rows", {})
 
     def reset(self):
         """Reset the wrapped rule and forget what was recorded."""
         self.optimizer.reset()
-        object.__setattr__(self, "_rows", {name: [] for name in self._rows})
+        object.__setattr__(self, "_rows", {})
 
     def step(self, theta, grad_fn):
         r"""One step of the wrapped rule; its state and :math:`\Delta\theta_t` are recorded."""
         theta = np.asarray(theta, dtype=np.float64)
         new = self.optimizer.step(theta, grad_fn)
-        for name in self.optimizer.state_names:
-            self._rows[name].append(np.array(self.optimizer.state[name], copy=True))
-        self._rows["dtheta"].append(new - theta)
+        # A rule outside this module may name its state only once it has stepped.
+        state = getattr(self.optimizer, "state", {})
+        for name in (*getattr(self.optimizer, "state_names", ()), "dtheta"):
+            value = np.asarray(new) - theta if name == "dtheta" else state[name]
+            self._rows.setdefault(name, []).append(np.array(value, copy=True))
         return new
 
     @property
     def history(self):
         """name -> array of shape ``(steps, ...)``: the state after each step, and ``"dtheta"``."""
-        return {name: np.array(rows) for name, rows in self._rows.items()}
+        names = (*getattr(self.optimizer, "state_names", ()), "dtheta")
+        return {name: np.array(self._rows.get(name, [])) for name in names}
 
     def __getattr__(self, name):
         return getattr(self.optimizer, name)
@@ -458,6 +536,6 @@ class AdamW(Adam):
 
     defaults = {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.01}
 
-    def _update(self, theta, grad_fn, s):
+    def update(self, theta, grad_fn, s):
         m_hat, v_hat = self._moments(grad_fn(theta), s)
         return theta - self.lr * (m_hat / (np.sqrt(v_hat) + self.eps) + self.weight_decay * theta)

@@ -1,16 +1,29 @@
 r"""Run an optimizer from a start point: trajectory, losses and divergence.
 
+Every runner takes the optimizer (or rule) first, then the objective:
+``run(optimizer, objective, theta0, steps)``, ``run_many(optimizers, objective, …)``,
+``run_grid(rule, objective, …)``, ``best_lr(rule, objective, …)``. ``gdcourse.run``
+is this module and can also be called as the function: ``gdcourse.run(opt, obj, θ0, steps)``
+is ``gdcourse.run.run(opt, obj, θ0, steps)``.
+
+The optimizer may be one of the ten rules or your own: anything with ``reset()``
+and ``step(theta, grad_fn)`` (returning the next θ, an array of θ's shape) runs
+here (see :mod:`gdcourse.optimizers`, "Your own rule").
+
 A run that diverges (non-finite :math:`\theta` or loss, or :math:`\|\theta\|`
 beyond ``bound``) is a result, not an error: :attr:`Trajectory.diverged_at` says
 at which step, and the trajectory stops there (later entries are NaN).
 """
 from __future__ import annotations
 
+import sys
+import types
 from dataclasses import dataclass
 
 import numpy as np
 
-from .optimizers import RULES, make
+from . import checks
+from .optimizers import RULES, _kind, is_optimizer, make, rule_class
 
 __all__ = ["Trajectory", "diverged", "run", "run_grid", "run_many", "OnlineRun", "run_online",
            "steps_to", "best_lr", "feed"]
@@ -29,11 +42,22 @@ class Trajectory:
     diverged_at : int or ndarray of int
         Step at which the run diverged, ``-1`` where it did not (one entry per
         configuration of a grid run).
+    min_value : float or None
+        :math:`J^*`, the objective's minimum value (its ``min_value``), where the
+        objective knows it; :func:`steps_to` and the loss plots read it from here.
     """
 
     thetas: np.ndarray
     losses: np.ndarray
     diverged_at: object
+    min_value: object = None
+
+    @property
+    def gap(self):
+        """:math:`J(\\theta_t) - J^*` (needs :attr:`min_value`)."""
+        if self.min_value is None:
+            raise ValueError("Invalid trajectory: min_value is unknown (the objective has no min_value)")
+        return self.losses - self.min_value
 
     @property
     def diverged(self):
@@ -73,8 +97,46 @@ def diverged(theta, loss, bound=1e6):
 
 
 def _check_steps(steps):
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise ValueError(f"Invalid steps: {steps!r} (must be an integer >= 0)")
+    checks.integer("steps", steps, 0)
+
+
+def _check_optimizer(optimizer, objective, func="run"):
+    """A ``ValueError`` naming the expected type, with the call order, for a wrong optimizer."""
+    if not is_optimizer(optimizer):
+        hint = ""
+        if hasattr(optimizer, "grad") and is_optimizer(objective):
+            hint = f"; the order is {func}(optimizer, objective, theta0, steps)"
+        raise ValueError(f"Invalid optimizer: expected an optimizer (anything with reset() and "
+                         f"step(theta, grad_fn)), got {_kind(optimizer)}{hint}")
+
+
+def _check_objective(objective, grad_fn):
+    if is_optimizer(objective) or not (hasattr(objective, "value") or callable(objective)):
+        raise ValueError(f"Invalid objective: expected an objective (with value(theta) and grad(theta)) "
+                         f"or a loss function J(theta), got {_kind(objective)}")
+    if grad_fn is None and not callable(getattr(objective, "grad", None)):
+        raise ValueError(f"Invalid objective: {_kind(objective)} has no grad(theta); pass grad_fn=")
+
+
+def _checked_step(optimizer, theta, grad_fn, t):
+    """One step, with what it returned checked: a new float array of θ's shape (or θ broadcast)."""
+    new = optimizer.step(theta.copy(), grad_fn)
+    name = f"{type(optimizer).__name__}.step"
+    if new is None:
+        raise ValueError(f"Invalid step: {name} returned None at step {t} (must return the new θ, "
+                         f"an array of shape {theta.shape})")
+    try:
+        new = np.array(new, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"Invalid step: {name} returned {type(new).__name__} at step {t} "
+                         f"(must return the new θ, an array of shape {theta.shape})") from None
+    # A grid's hyperparameters may add leading axes at the first step; nothing else may change the shape.
+    ok = new.shape == theta.shape or (t == 1 and new.ndim > theta.ndim
+                                      and new.shape[new.ndim - theta.ndim:] == theta.shape)
+    if not ok:
+        raise ValueError(f"Invalid step: {name} returned an array of shape {new.shape} at step {t} "
+                         f"(must return the new θ, an array of θ's shape {theta.shape})")
+    return new
 
 
 def run(optimizer, objective, theta0, steps, *, grad_fn=None, schedule=None, bound=1e6):
@@ -82,8 +144,11 @@ def run(optimizer, objective, theta0, steps, *, grad_fn=None, schedule=None, bou
 
     Parameters
     ----------
-    optimizer : gdcourse.optimizers.Optimizer
-        Reset before the run starts.
+    optimizer : Optimizer, or anything with ``reset()`` and ``step(theta, grad_fn)``
+        One of the ten rules, or your own rule: ``step`` gets a copy of
+        :math:`\theta_t` and the gradient function and returns
+        :math:`\theta_{t+1}`, an array of :math:`\theta`'s shape (anything else
+        is a ``ValueError``). It is reset before the run starts.
     objective : Objective or callable
         Anything with ``value(theta)`` and ``grad(theta)``; or a loss function
         ``J(theta)``, with its gradient passed as ``grad_fn``.
@@ -102,13 +167,37 @@ def run(optimizer, objective, theta0, steps, *, grad_fn=None, schedule=None, bou
     Returns
     -------
     Trajectory
+        Every θ in it is a copy: nothing the optimizer does later changes it, nor ``theta0``.
+        It carries the objective's :math:`J^*` as ``min_value`` where the objective has one.
+
+    Examples
+    --------
+    Your own rule needs only ``reset`` and ``step``::
+
+        class MyRMSprop:
+            def __init__(self, lr=0.01, gamma=0.9, eps=1e-8):
+                self.lr, self.gamma, self.eps = lr, gamma, eps
+            def reset(self):
+                self.Eg2 = 0.0
+            def step(self, theta, grad_fn):
+                g = grad_fn(theta)
+                self.Eg2 = self.gamma * self.Eg2 + (1 - self.gamma) * g**2
+                return theta - self.lr / np.sqrt(self.Eg2 + self.eps) * g
+
+        traj = run(MyRMSprop(), Rosenbrock(), (-1.5, 2.0), 500)
+
+    To subclass :class:`gdcourse.optimizers.Optimizer` instead, write its hook
+    ``update(self, theta, grad_fn, s)``; see :mod:`gdcourse.optimizers`.
     """
+    _check_optimizer(optimizer, objective)
+    _check_objective(objective, grad_fn)
     _check_steps(steps)
-    if not (np.isfinite(bound) and bound > 0):
-        raise ValueError(f"Invalid bound: {bound!r} (must be a finite number > 0)")
+    checks.real("bound", bound, lo=0.0, strict=True)
     loss_fn = objective.value if hasattr(objective, "value") else objective
     grad_fn = grad_fn if grad_fn is not None else objective.grad
-    theta = np.asarray(theta0, dtype=np.float64)
+    theta = np.array(theta0, dtype=np.float64)
+    if theta.ndim == 0:
+        raise ValueError(f"Invalid theta0: {theta0!r} (must be an array of shape (d,) or (..., d))")
     optimizer.reset()
 
     thetas = [theta]
@@ -116,7 +205,7 @@ def run(optimizer, objective, theta0, steps, *, grad_fn=None, schedule=None, bou
         for t in range(1, steps + 1):
             if schedule is not None:
                 optimizer.lr = schedule(t)
-            theta = optimizer.step(theta, grad_fn)
+            theta = _checked_step(optimizer, theta, grad_fn, t)
             thetas.append(theta)
             # Stop early once every configuration has diverged (checked now and then:
             # the exact step of divergence is found once, below).
@@ -133,7 +222,9 @@ def run(optimizer, objective, theta0, steps, *, grad_fn=None, schedule=None, bou
     n_pad = steps + 1 - len(thetas)
     thetas = np.concatenate([thetas, np.full((n_pad, *thetas.shape[1:]), np.nan)])
     losses = np.concatenate([losses, np.full((n_pad, *losses.shape[1:]), np.nan)])
-    return Trajectory(thetas, losses, int(diverged_at) if diverged_at.ndim == 0 else diverged_at)
+    min_value = getattr(objective, "min_value", None)
+    min_value = float(min_value) if min_value is not None and np.isfinite(min_value) else None
+    return Trajectory(thetas, losses, int(diverged_at) if diverged_at.ndim == 0 else diverged_at, min_value)
 
 
 def run_grid(rule, objective, theta0, steps, **hyperparams):
@@ -146,11 +237,20 @@ def run_grid(rule, objective, theta0, steps, **hyperparams):
     Parameters
     ----------
     rule : str or type
-        A rule of :data:`gdcourse.optimizers.RULES` or its class.
+        A rule of :data:`gdcourse.optimizers.RULES` by name, its class, or your own
+        rule's class: anything that takes the hyperparameters as keyword arguments
+        and builds an optimizer whose ``step`` works with hyperparameters of shape
+        ``(n, 1)`` against θ of shape ``(n, d)`` (every :class:`Optimizer` subclass
+        written with numpy operations does).
     """
-    name = rule if isinstance(rule, str) else rule.__name__
-    if name not in RULES:
-        raise ValueError(f"Invalid rule: {rule!r} (must be one of {', '.join(RULES)})")
+    if isinstance(rule, str) or (isinstance(rule, type) and issubclass(rule, tuple(RULES.values()))):
+        rule_class(rule)
+        build = lambda **hp: make(rule, **hp)
+    elif isinstance(rule, type):
+        build = rule
+    else:
+        raise ValueError(f"Invalid rule: {rule!r} (must be one of {', '.join(RULES)}, or a rule's class; "
+                         f"got {_kind(rule)})")
     lengths = {k: np.size(v) for k, v in hyperparams.items() if np.ndim(v) > 0}
     if len(set(lengths.values())) > 1:
         raise ValueError(f"Invalid grid: hyperparameter lengths {lengths} (must all be equal)")
@@ -158,15 +258,19 @@ def run_grid(rule, objective, theta0, steps, **hyperparams):
     columns = {k: (np.asarray(v, dtype=np.float64).reshape(n, 1) if np.ndim(v) > 0 else v)
                for k, v in hyperparams.items()}
     theta0 = np.broadcast_to(np.asarray(theta0, dtype=np.float64), (n, np.shape(theta0)[-1]))
-    return run(make(name, **columns), objective, theta0.copy(), steps)
+    optimizer = build(**columns)
+    _check_optimizer(optimizer, objective, "run_grid")
+    return run(optimizer, objective, theta0.copy(), steps)
 
 
 def run_many(optimizers, objective, theta0, steps, **kwargs):
-    """Run each optimizer of ``optimizers`` (label -> Optimizer) from the same start.
+    """Run each optimizer of ``optimizers`` (label -> optimizer) from the same start.
 
     Returns a dict label -> :class:`Trajectory` in the same order, ready for
-    :func:`gdcourse.plotting.path_figure`.
+    :func:`gdcourse.plotting.path_figure`. Any optimizer :func:`run` takes works.
     """
+    if not isinstance(optimizers, dict):
+        raise ValueError(f"Invalid optimizers: expected a dict label -> optimizer, got {_kind(optimizers)}")
     return {name: run(opt, objective, theta0, steps, **kwargs) for name, opt in optimizers.items()}
 
 
@@ -286,7 +390,7 @@ def run_online(optimizer, grad_t, x0, steps, lo, hi, *, loss_t=None, schedule=No
 # --- Fair comparisons: each rule at its best learning rate (the Adam, AdaMax, Nadam chapters) ---
 
 
-def steps_to(traj, min_value, tol):
+def steps_to(traj, min_value=None, tol=None):
     r"""The first step after which :math:`J(\theta_t) - J^*` stays below ``tol``; -1 where it never does.
 
     .. math:: t^* = \min\{t : J(\theta_s) - J^* < \text{tol} \text{ for every } s \ge t\}
@@ -295,15 +399,20 @@ def steps_to(traj, min_value, tol):
     ----------
     traj : Trajectory
         A single run or a grid run (one answer per configuration).
-    min_value : float
-        :math:`J^*`, e.g. ``objective.min_value``.
+    min_value : float, optional
+        :math:`J^*`, e.g. ``objective.min_value``; default ``traj.min_value``.
     tol : float
         The tolerance, > 0.
     """
-    if not (np.isfinite(min_value)):
+    if min_value is None:
+        min_value = getattr(traj, "min_value", None)
+        if min_value is None:
+            raise ValueError("Invalid min_value: None (the trajectory does not know J*; pass min_value)")
+    if not isinstance(min_value, (int, float, np.integer, np.floating)) or not np.isfinite(min_value):
         raise ValueError(f"Invalid min_value: {min_value!r} (must be a finite number)")
-    if not (np.isfinite(tol) and tol > 0):
-        raise ValueError(f"Invalid tol: {tol!r} (must be a finite number > 0)")
+    if tol is None:
+        raise ValueError("Invalid tol: None (must be a finite number > 0)")
+    checks.real("tol", tol, lo=0.0, strict=True)
     # NaN (a diverged run) counts as outside the tolerance.
     inside = np.nan_to_num(traj.losses - min_value, nan=np.inf) < tol
     stays = np.flip(np.logical_and.accumulate(np.flip(inside, 0), axis=0), 0)
@@ -383,3 +492,13 @@ def feed(optimizer, gradients, theta0=None):
     if not record["t"]:
         raise ValueError("Invalid gradients: empty (must hold at least one gradient)")
     return {name: np.array(values) for name, values in record.items()}
+
+
+# ``gdcourse.run`` is this module; calling it runs :func:`run`, as ``gdcourse.run_grid`` and
+# ``gdcourse.run_many`` are called: ``gd.run(opt, obj, theta0, steps)`` is ``gd.run.run(...)``.
+class _CallableModule(types.ModuleType):
+    def __call__(self, *args, **kwargs):
+        return run(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

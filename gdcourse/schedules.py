@@ -10,13 +10,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import checks
+
 __all__ = ["Constant", "StepDecay", "ExponentialDecay", "InverseTimeDecay"]
 
 
 def _positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
-            or not np.isfinite(value) or value <= 0:
+    if np.ndim(value) != 0:
         raise ValueError(f"Invalid {name}: {value!r} (must be a finite number > 0)")
+    checks.real(name, value, lo=0.0, strict=True)
 
 
 @dataclass(frozen=True)
@@ -43,10 +45,8 @@ class StepDecay:
 
     def __post_init__(self):
         _positive("lr0", self.lr0)
-        if not (0 < self.drop <= 1):
-            raise ValueError(f"Invalid drop: {self.drop!r} (must be in (0, 1])")
-        if isinstance(self.every, bool) or not isinstance(self.every, (int, np.integer)) or self.every < 1:
-            raise ValueError(f"Invalid every: {self.every!r} (must be an integer >= 1)")
+        checks.real("drop", self.drop, lo=0.0, strict=True, hi=1.0, allowed="must be in (0, 1]")
+        checks.integer("every", self.every, 1)
 
     def __call__(self, t):
         return self.lr0 * self.drop ** ((np.asarray(t) - 1) // self.every)

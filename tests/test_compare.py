@@ -190,3 +190,44 @@ def test_suite_sizes_and_bad_input():
         compare.function_problem("saddle", 10, tol=1e-3)
     with pytest.raises(ValueError, match="Invalid factor"):
         compare.sweep([compare.function_problem("ravine", 5, tol=1e-3)], rules=["SGD"], factor=0.5)
+
+
+class MyRMSprop(O.Optimizer):
+    """One's own rule in the comparison: an Optimizer subclass with the update hook."""
+
+    defaults = {"lr": 0.001, "gamma": 0.9, "eps": 1e-8}
+    state_names = ("Eg2",)
+
+    def update(self, theta, grad_fn, s):
+        g = grad_fn(theta)
+        s["Eg2"] = self.gamma * s["Eg2"] + (1 - self.gamma) * g**2
+        return theta - self.lr / np.sqrt(s["Eg2"] + self.eps) * g
+
+
+class DuckSGD:
+    """One's own rule without the base class: its constructor's keyword defaults are its defaults."""
+
+    def __init__(self, lr=0.01):
+        self.lr = lr
+
+    def reset(self):
+        pass
+
+    def step(self, theta, grad_fn):
+        return theta - self.lr * grad_fn(theta)
+
+
+def test_ones_own_rules_run_in_the_comparison_beside_the_builtin_ones():
+    probs = [compare.function_problem("ravine", 30, tol=1e-3, start=(-9.0, 2.0)),
+             compare.model_problem("toy", LogisticRegression(), type("D", (), {"X": X, "y": Y})(), 10, tol=1e-3,
+                                   batch_size=5, seeds=1, floor=0.0)]
+    c = compare.sweep(probs, rules=["RMSprop", MyRMSprop, "SGD", DuckSGD], lrs=np.logspace(-3, 0, 4))
+    assert c.rules == ["RMSprop", "MyRMSprop", "SGD", "DuckSGD"]
+    np.testing.assert_allclose(c.excess[1], c.excess[0], rtol=1e-12)
+    np.testing.assert_allclose(c.excess[3], c.excess[2], rtol=1e-12)
+    assert c.defaults["DuckSGD"] == {"lr": 0.01} and c.table("best").column("rule")[3] == "DuckSGD"
+
+
+def test_the_comparison_refuses_an_instance_for_a_rule():
+    with pytest.raises(ValueError, match="got an instance of RMSprop"):
+        compare.grid_hyperparams(O.RMSprop(), np.array([0.1]))

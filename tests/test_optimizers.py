@@ -1,19 +1,27 @@
-"""The ten update rules against the text's equations, their contract and their laws."""
+"""The update rules of gdcourse.optimizers: the ten against the text's equations, their contract and
+laws; AdamW; Recorder."""
+
 import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 import gdcourse.optimizers as O
+from gdcourse.loops import train
+from gdcourse.models import L2Regularized, LinearRegression
 from gdcourse.objectives import Quadratic, Rosenbrock
 from gdcourse.run import run, run_grid
+from gdcourse.schedules import InverseTimeDecay
+
 
 ALL = list(O.RULES)
 
+
 # J(θ) = ½ Σ a_i θ_i², ∇J = a ⊙ θ: a gradient that changes with θ, so NAG's look-ahead matters.
 A = np.array([0.5, 2.0])
+
+
 THETA0 = np.array([1.0, -2.0])
 
 
@@ -251,9 +259,9 @@ def test_make_builds_by_name_and_refuses_unknown_rules():
         O.make("Adamm")
 
 
-# ---- laws ----------------------------------------------------------------
-
 finite = st.floats(-10, 10, allow_nan=False)
+
+
 points = st.lists(finite, min_size=2, max_size=2).map(np.array)
 
 
@@ -299,3 +307,216 @@ def test_a_grid_run_equals_the_single_runs(rule, lrs):
         single = run(O.RULES[rule](**{key: value}), obj, np.array(obj.start), 30)
         np.testing.assert_array_equal(grid.thetas[:, i], single.thetas)
         assert grid.diverged_at[i] == single.diverged_at
+
+
+
+# --- AdamW (decoupled weight decay) against hand-computed steps, and the l2-regularised model ---
+
+ADAMW_A = np.array([0.5, 2.0])
+
+
+ADAMW_THETA0 = np.array([1.0, -2.0])
+
+
+def adamw_grad(theta):
+    return ADAMW_A * theta
+
+
+def test_adamw_is_not_one_of_the_texts_rules_and_has_adams_state():
+    assert "AdamW" not in O.RULES
+    opt = O.AdamW()
+    assert opt.hyperparams == {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.01}
+    assert set(opt.state) == {"t", "m", "v"}
+
+
+def test_adamw_first_two_steps_by_hand():
+    lr, b1, b2, eps, wd = 0.1, 0.9, 0.999, 1e-8, 0.2
+    opt = O.AdamW(lr=lr, beta1=b1, beta2=b2, eps=eps, weight_decay=wd)
+    theta = ADAMW_THETA0.copy()
+    by_hand = []
+    for a, th in zip(ADAMW_A.tolist(), ADAMW_THETA0.tolist()):
+        m = v = 0.0
+        path = []
+        for t in (1, 2):
+            g = a * th
+            m = b1 * m + (1 - b1) * g
+            v = b2 * v + (1 - b2) * g * g
+            mh, vh = m / (1 - b1**t), v / (1 - b2**t)
+            th = th - lr * (mh / (math.sqrt(vh) + eps) + wd * th)
+            path.append(th)
+        by_hand.append(path)
+    for t in range(2):
+        theta = opt.step(theta, adamw_grad)
+        np.testing.assert_allclose(theta, [by_hand[0][t], by_hand[1][t]], rtol=1e-14)
+    # Step 1 by hand in closed form: m-hat / sqrt(v-hat) = sign(g), so theta_1 = theta_0 - lr (sign g + wd theta_0).
+    np.testing.assert_allclose(O.AdamW(lr=lr, weight_decay=wd, eps=0.0).step(ADAMW_THETA0, adamw_grad),
+                               ADAMW_THETA0 - lr * (np.sign(ADAMW_A * ADAMW_THETA0) + wd * ADAMW_THETA0), rtol=1e-14)
+
+
+def test_adamw_with_zero_decay_is_adam():
+    a, b = O.AdamW(lr=0.05, weight_decay=0.0), O.Adam(lr=0.05)
+    ta = tb = ADAMW_THETA0
+    for _ in range(5):
+        ta, tb = a.step(ta, adamw_grad), b.step(tb, adamw_grad)
+    np.testing.assert_array_equal(ta, tb)
+
+
+def test_with_a_zero_gradient_adamw_shrinks_by_a_constant_factor_and_adam_with_l2_by_a_fixed_step():
+    zero = lambda th: np.zeros_like(th)
+    theta = np.array([1.0, 100.0])
+    opt = O.AdamW(lr=0.01, weight_decay=0.1)
+    after = opt.step(theta, zero)
+    np.testing.assert_allclose(after, theta * (1 - 0.01 * 0.1))
+    # The same decay as an l2 gradient inside Adam: m-hat/sqrt(v-hat) = 1, a step of lr whatever the size.
+    l2 = O.Adam(lr=0.01, eps=0.0).step(theta, lambda th: 0.1 * th)
+    np.testing.assert_allclose(theta - l2, [0.01, 0.01])
+
+
+def test_weight_decay_is_validated():
+    with pytest.raises(ValueError, match="Invalid weight_decay: -0.1"):
+        O.AdamW(weight_decay=-0.1)
+
+
+def test_l2_regularized_model_adds_the_penalty_and_its_gradient():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(10, 2)), rng.normal(size=10)
+    base, reg = LinearRegression(), L2Regularized(LinearRegression(), 0.3)
+    theta = rng.normal(size=3)
+    assert reg.loss(theta, X, y) == pytest.approx(base.loss(theta, X, y) + 0.15 * theta @ theta)
+    np.testing.assert_allclose(reg.grad(theta, X, y), base.grad(theta, X, y) + 0.3 * theta)
+    np.testing.assert_allclose(reg.predict(theta, X), base.predict(theta, X))
+    with pytest.raises(ValueError, match="Invalid weight_decay"):
+        L2Regularized(base, -1.0)
+
+
+def test_sgd_on_the_l2_model_is_sgd_with_weight_decay():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(10, 2)), rng.normal(size=10)
+    model, theta = LinearRegression(), rng.normal(size=3)
+    reg = L2Regularized(model, 0.3)
+    step = O.SGD(lr=0.1).step(theta, lambda th: reg.grad(th, X, y))
+    np.testing.assert_allclose(step, (1 - 0.1 * 0.3) * theta - 0.1 * model.grad(theta, X, y))
+
+
+
+# --- Recorder: the state of a rule after every step, through run() and train() ----------------
+
+def test_recorded_adagrad_state_is_the_running_sum_of_squared_gradients():
+    obj = Quadratic()
+    rec = O.Recorder(O.Adagrad(lr=0.5))
+    traj = run(rec, obj, obj.start, 20)
+    g = obj.grad(traj.thetas[:-1])
+    h = rec.history
+    assert h["G"].shape == (20, 2) and h["dtheta"].shape == (20, 2)
+    np.testing.assert_allclose(h["G"], np.cumsum(g**2, axis=0))
+    np.testing.assert_allclose(h["dtheta"], np.diff(traj.thetas, axis=0))
+    np.testing.assert_array_equal(h["G"][-1], rec.state["G"])
+
+
+def test_recording_does_not_change_the_run():
+    obj = Quadratic()
+    plain = run(O.Adadelta(), obj, obj.start, 30)
+    rec = O.Recorder(O.Adadelta())
+    recorded = run(rec, obj, obj.start, 30)
+    np.testing.assert_array_equal(plain.thetas, recorded.thetas)
+    assert set(rec.history) == {"Eg2", "Edtheta2", "dtheta"}
+
+
+def test_reset_forgets_and_hyperparameters_pass_through_to_the_rule():
+    rec = O.Recorder(O.RMSprop(lr=0.01))
+    assert rec.lr == 0.01 and rec.gamma == 0.9
+    rec.step(np.ones(2), lambda th: th)
+    assert len(rec.history["Eg2"]) == 1 and rec.state["t"] == 1
+    rec.reset()
+    assert len(rec.history["Eg2"]) == 0 and rec.state["t"] == 0
+    rec.lr = 0.5
+    assert rec.optimizer.lr == 0.5
+    with pytest.raises(ValueError, match="Invalid lr: -1"):
+        rec.lr = -1
+
+
+def test_a_schedule_and_the_training_loop_drive_the_wrapped_rule():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 2))
+    y = X @ np.array([1.0, -1.0])
+    rec = O.Recorder(O.SGD(lr=0.1))
+    hist = train(LinearRegression(), rec, X, y, np.zeros(3), epochs=2, batch_size=10,
+                 schedule=InverseTimeDecay(0.1, k=1.0))
+    assert rec.history["dtheta"].shape == (6, 3)
+    assert rec.optimizer.lr == pytest.approx(0.1 / 6)
+    np.testing.assert_allclose(rec.history["dtheta"].sum(axis=0), hist.theta)
+
+
+def test_only_an_optimizer_can_be_recorded():
+    with pytest.raises(ValueError, match="Invalid optimizer"):
+        O.Recorder("Adam")
+
+
+# --- Signatures, make, and the subclass hook ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(O.RULES))
+def test_every_rule_shows_its_hyperparameters_keyword_only_with_the_texts_defaults(name):
+    import inspect
+    cls = O.RULES[name]
+    params = inspect.signature(cls).parameters
+    assert list(params) == list(cls.defaults)
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params.values())
+    assert {k: p.default for k, p in params.items()} == cls.defaults
+    assert cls.update is cls._update                                   # one hook, two names
+
+
+def test_a_positional_hyperparameter_is_refused_with_the_call_to_write():
+    with pytest.raises(TypeError, match=r"RMSprop takes its hyperparameters by name: RMSprop\(lr=0.01\)"):
+        O.RMSprop(0.01)
+
+
+def test_make_drops_what_a_rule_lacks_but_refuses_what_no_rule_has():
+    assert O.make("SGD", lr=0.1, gamma=0.5).hyperparams == {"lr": 0.1}
+    with pytest.raises(ValueError, match="Invalid hyperparameter\\(s\\): gama \\(no rule has them"):
+        O.make("RMSprop", lr=0.1, gama=0.5)
+
+
+def test_a_subclass_writes_the_public_hook_or_the_old_one():
+    class New(O.Optimizer):
+        defaults = {"lr": 0.1}
+
+        def update(self, theta, grad_fn, s):
+            return theta - self.lr * grad_fn(theta)
+
+    class Old(O.Optimizer):
+        defaults = {"lr": 0.1}
+
+        def _update(self, theta, grad_fn, s):
+            return theta - self.lr * grad_fn(theta)
+
+    g = lambda th: 2 * th
+    for cls in (New, Old):
+        np.testing.assert_allclose(cls().step(np.ones(2), g), [0.8, 0.8])
+    with pytest.raises(NotImplementedError, match="must implement update"):
+        type("Nothing", (O.Optimizer,), {})().step(np.ones(2), g)
+
+
+def test_a_subclass_may_add_hyperparameters_of_its_own():
+    class WithPsi(O.Adam):
+        defaults = {**O.Adam.defaults, "psi": 0.004}
+
+    assert WithPsi(psi=float("inf")).psi == float("inf")
+    with pytest.raises(ValueError, match="Invalid lr"):
+        WithPsi(lr=-1.0)
+
+
+def test_recorder_takes_any_optimizer_and_names_what_it_got_otherwise():
+    class Duck:
+        def reset(self):
+            pass
+
+        def step(self, theta, grad_fn):
+            return theta - 0.1 * grad_fn(theta)
+
+    rec = O.Recorder(Duck())
+    rec.reset()
+    rec.step(np.ones(2), lambda th: th)
+    assert rec.history["dtheta"].shape == (1, 2)
+    with pytest.raises(ValueError, match="expected an optimizer .*got Quadratic"):
+        O.Recorder(Quadratic())

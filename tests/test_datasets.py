@@ -1,11 +1,40 @@
-"""The generated sparse classification data: frequencies, labels, reproducibility, bad input."""
+"""gdcourse.datasets: the real data sets, and the generated sparse classification data."""
+
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
+import gdcourse.optimizers as O
+from gdcourse import datasets, gradcheck
 from gdcourse.datasets import sparse_classification
-from gdcourse.models import LogisticRegression
+from gdcourse.loops import epoch_order, get_batches, train
+from gdcourse.models import LinearRegression, LogisticRegression
+
+
+rng = np.random.default_rng(0)
+
+
+X = rng.normal(size=(40, 3))
+
+
+Y_REG = X @ np.array([1.0, -2.0, 0.5]) + 0.3 + 0.1 * rng.normal(size=40)
+
+
+Y_CLS = (Y_REG > 0).astype(float)
+
+
+@pytest.mark.parametrize("load,n,p", [(datasets.breast_cancer, 569, 30), (datasets.diabetes, 442, 10),
+                                      (datasets.digits, 1797, 64)])
+def test_real_data_sets_load_standardised(load, n, p):
+    d = load()
+    assert d.X.shape == (n, p) and d.y.shape == (n,)
+    np.testing.assert_allclose(d.X.mean(axis=0), 0, atol=1e-10)
+    train_set, val = d.split(0.25, seed=0)
+    assert train_set.n + val.n == n and abs(val.n - n / 4) <= 1
+
+
+
+# --- Sparse classification: frequencies, labels, reproducibility, bad input -------------------
 
 FREQS = np.array([0.5, 0.1, 0.01])
 

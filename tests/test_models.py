@@ -1,10 +1,55 @@
-"""LogisticRegression.minimizer: Newton's reference fit zeroes the gradient and agrees with scikit-learn."""
+"""gdcourse.models: gradient-checked, vectorised over grids; the logistic minimizer (Newton's reference fit)."""
+
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression as SkLogistic
 
+import gdcourse.optimizers as O
+from gdcourse import datasets, gradcheck
 from gdcourse.datasets import breast_cancer, sparse_classification
-from gdcourse.models import LogisticRegression
+from gdcourse.loops import epoch_order, get_batches, train
+from gdcourse.models import LinearRegression, LogisticRegression
+
+
+rng = np.random.default_rng(0)
+
+
+X = rng.normal(size=(40, 3))
+
+
+Y_REG = X @ np.array([1.0, -2.0, 0.5]) + 0.3 + 0.1 * rng.normal(size=40)
+
+
+Y_CLS = (Y_REG > 0).astype(float)
+
+
+@pytest.mark.parametrize("model,y", [(LinearRegression(), Y_REG), (LogisticRegression(), Y_CLS)])
+def test_model_gradients_pass_the_gradient_check(model, y):
+    theta = rng.normal(size=4)
+    gradcheck.check_grad(lambda th: model.loss(th, X, y), lambda th: model.grad(th, X, y), theta)
+
+
+@pytest.mark.parametrize("model,y", [(LinearRegression(), Y_REG), (LogisticRegression(), Y_CLS)])
+def test_models_are_vectorised_over_parameter_grids(model, y):
+    thetas = rng.normal(size=(5, 4))
+    np.testing.assert_allclose(model.loss(thetas, X, y), [model.loss(t, X, y) for t in thetas])
+    np.testing.assert_allclose(model.grad(thetas, X, y), [model.grad(t, X, y) for t in thetas])
+
+
+def test_wrong_parameter_length_is_refused():
+    with pytest.raises(ValueError, match="n_features \\+ 1 = 4"):
+        LinearRegression().loss(np.zeros(3), X, Y_REG)
+
+
+def test_logistic_regression_learns_breast_cancer():
+    d = datasets.breast_cancer()
+    model = LogisticRegression()
+    hist = train(model, O.SGD(lr=0.1), d.X, d.y, np.zeros(31), epochs=20, batch_size=32)
+    assert model.accuracy(hist.theta, d.X, d.y) > 0.95
+
+
+
+# --- LogisticRegression.minimizer: zeroes the gradient, agrees with scikit-learn --------------
 
 model = LogisticRegression()
 

@@ -1,36 +1,159 @@
-"""The strategies that go with any rule: early stopping, gradient noise, orders of the data (curricula)."""
+"""gdcourse.loops: the three gradient descent loops, schedules in train, and the strategies that go with
+any rule (early stopping, gradient noise, orders of the data)."""
+
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 import gdcourse.optimizers as O
+from gdcourse import datasets, gradcheck, schedules as S
 from gdcourse.loops import (GradientNoise, centroid_difficulty, curriculum, epoch_order, patience_stop,
                             sorted_order, train)
+from gdcourse.loops import epoch_order, get_batches, train
 from gdcourse.models import LinearRegression, LogisticRegression
 from gdcourse.nn import MLP
 
-rng = np.random.default_rng(1)
-X = rng.normal(size=(30, 3))
-Y = X @ np.array([1.0, -2.0, 0.5]) + 0.3 + 0.5 * rng.normal(size=30)
-XV = rng.normal(size=(20, 3))
-YV = XV @ np.array([1.0, -2.0, 0.5]) + 0.3 + 0.5 * rng.normal(size=20)
+
+# --- Batch, stochastic and mini-batch gradient descent ----------------------------------------
+
+rng = np.random.default_rng(0)
 
 
-# --- early stopping -----------------------------------------------------------------------------
+X = rng.normal(size=(40, 3))
+
+
+Y_REG = X @ np.array([1.0, -2.0, 0.5]) + 0.3 + 0.1 * rng.normal(size=40)
+
+
+Y_CLS = (Y_REG > 0).astype(float)
+
+
+def test_get_batches_covers_the_order_once():
+    order = np.arange(10)
+    batches = get_batches(order, 4)
+    assert [len(b) for b in batches] == [4, 4, 2]
+    np.testing.assert_array_equal(np.concatenate(batches), order)
+    with pytest.raises(ValueError, match="Invalid batch_size: 0"):
+        get_batches(order, 0)
+
+
+def test_shuffle_gives_a_new_permutation_each_epoch_and_fixed_does_not():
+    r = np.random.default_rng(0)
+    a, b = epoch_order(20, 0, r), epoch_order(20, 1, r)
+    assert sorted(a) == list(range(20)) and not np.array_equal(a, b)
+    np.testing.assert_array_equal(epoch_order(5, 3, r, "fixed"), np.arange(5))
+    with pytest.raises(ValueError, match="Invalid order"):
+        epoch_order(5, 0, r, "sorted")
+
+
+@pytest.mark.parametrize("batch_size,lr", [(40, 0.5), (1, 0.05), (8, 0.1)])
+def test_batch_stochastic_and_minibatch_descent_fit_linear_regression(batch_size, lr):
+    hist = train(LinearRegression(), O.SGD(lr=lr), X, Y_REG, np.zeros(4), epochs=60,
+                 batch_size=batch_size)
+    updates = -(-40 // batch_size) * 60
+    assert len(hist.batch_losses) == updates and len(hist.epoch_losses) == 61
+    assert hist.epoch_losses[-1] < 0.02 and hist.diverged_at == -1
+    assert np.all(np.diff(hist.epoch_times) >= 0)
+
+
+def test_batch_descent_with_sgd_is_exactly_the_texts_batch_update():
+    model = LinearRegression()
+    hist = train(model, O.SGD(lr=0.1), X, Y_REG, np.zeros(4), epochs=3, batch_size=40, order="fixed")
+    theta = np.zeros(4)
+    for _ in range(3):
+        theta = theta - 0.1 * model.grad(theta, X, Y_REG)
+    np.testing.assert_allclose(hist.theta, theta, rtol=1e-14)
+
+
+def test_training_that_diverges_reports_it():
+    hist = train(LinearRegression(), O.SGD(lr=50.0), X, Y_REG, np.zeros(4), epochs=50, batch_size=40)
+    assert hist.diverged_at > 0 and hist.describe().startswith("diverged at update")
+    assert np.all(np.isfinite(hist.theta))
+
+
+def test_same_seed_same_run():
+    a = train(LogisticRegression(), O.Adam(lr=0.05), X, Y_CLS, np.zeros(4), epochs=3, batch_size=5, seed=4)
+    b = train(LogisticRegression(), O.Adam(lr=0.05), X, Y_CLS, np.zeros(4), epochs=3, batch_size=5, seed=4)
+    np.testing.assert_array_equal(a.batch_losses, b.batch_losses)
+
+
+
+# --- train with a learning-rate schedule: eta_t set before every update, counted across epochs ---
+
+sched_rng = np.random.default_rng(1)
+
+
+SCHED_X = sched_rng.normal(size=(12, 2))
+
+
+SCHED_Y = SCHED_X @ np.array([1.0, -1.0]) + 0.5 + 0.2 * sched_rng.normal(size=12)
+
+
+def test_without_a_schedule_nothing_changes():
+    a = train(LinearRegression(), O.SGD(lr=0.05), SCHED_X, SCHED_Y, np.zeros(3), epochs=3, batch_size=4)
+    b = train(LinearRegression(), O.SGD(lr=0.05), SCHED_X, SCHED_Y, np.zeros(3), epochs=3, batch_size=4, schedule=None)
+    np.testing.assert_array_equal(a.theta, b.theta)
+
+
+def test_a_constant_schedule_is_the_same_as_a_fixed_learning_rate():
+    a = train(LinearRegression(), O.SGD(lr=0.05), SCHED_X, SCHED_Y, np.zeros(3), epochs=4, batch_size=3)
+    b = train(LinearRegression(), O.SGD(lr=0.7), SCHED_X, SCHED_Y, np.zeros(3), epochs=4, batch_size=3,
+              schedule=S.Constant(0.05))
+    np.testing.assert_array_equal(a.theta, b.theta)
+
+
+def test_the_schedule_sets_eta_t_before_each_update_counted_across_epochs():
+    model, sched = LinearRegression(), S.InverseTimeDecay(0.2, k=0.5)
+    hist = train(model, O.SGD(), SCHED_X, SCHED_Y, np.zeros(3), epochs=3, batch_size=12, order="fixed", schedule=sched)
+    # Batch gradient descent by hand: update t uses eta_t = 0.2 / (1 + 0.5 (t - 1)).
+    theta = np.zeros(3)
+    for t in (1, 2, 3):
+        theta = theta - sched(t) * model.grad(theta, SCHED_X, SCHED_Y)
+    np.testing.assert_allclose(hist.theta, theta, rtol=1e-14)
+
+
+def test_the_optimizer_is_left_at_the_last_scheduled_rate():
+    opt = O.SGD(lr=1.0)
+    train(LinearRegression(), opt, SCHED_X, SCHED_Y, np.zeros(3), epochs=2, batch_size=5, schedule=S.StepDecay(0.1, 0.5, 2))
+    # 3 updates per epoch, 6 in all: eta_6 = 0.1 * 0.5 ** ((6 - 1) // 2).
+    assert opt.lr == pytest.approx(0.1 * 0.5**2)
+
+
+def test_a_schedule_giving_a_bad_rate_fails_early_with_the_name():
+    with pytest.raises(ValueError, match="Invalid lr"):
+        train(LinearRegression(), O.SGD(), SCHED_X, SCHED_Y, np.zeros(3), epochs=1, batch_size=4, schedule=lambda t: -1.0)
+
+
+
+# --- Strategies: early stopping, gradient noise, orders of the data (curricula) ---------------
+
+strat_rng = np.random.default_rng(1)
+
+
+STRAT_X = strat_rng.normal(size=(30, 3))
+
+
+STRAT_Y = STRAT_X @ np.array([1.0, -2.0, 0.5]) + 0.3 + 0.5 * strat_rng.normal(size=30)
+
+
+XV = strat_rng.normal(size=(20, 3))
+
+
+YV = XV @ np.array([1.0, -2.0, 0.5]) + 0.3 + 0.5 * strat_rng.normal(size=20)
+
 
 def test_without_val_the_history_is_as_before():
-    h = train(LinearRegression(), O.SGD(lr=0.1), X, Y, np.zeros(4), epochs=3, batch_size=10)
+    h = train(LinearRegression(), O.SGD(lr=0.1), STRAT_X, STRAT_Y, np.zeros(4), epochs=3, batch_size=10)
     assert h.val_losses is None and h.best_epoch == -1 and h.stopped_at == -1
 
 
 def test_val_losses_are_the_validation_loss_after_every_epoch():
     model = LinearRegression()
-    h = train(model, O.SGD(lr=0.1), X, Y, np.zeros(4), epochs=4, batch_size=30, order="fixed", val=(XV, YV))
+    h = train(model, O.SGD(lr=0.1), STRAT_X, STRAT_Y, np.zeros(4), epochs=4, batch_size=30, order="fixed", val=(XV, YV))
     theta = np.zeros(4)
     expected = [model.loss(theta, XV, YV)]
     for _ in range(4):
-        theta = theta - 0.1 * model.grad(theta, X, Y)
+        theta = theta - 0.1 * model.grad(theta, STRAT_X, STRAT_Y)
         expected.append(model.loss(theta, XV, YV))
     np.testing.assert_allclose(h.val_losses, expected, rtol=1e-12)
     assert h.best_epoch == int(np.argmin(expected)) and h.stopped_at == -1
@@ -99,14 +222,12 @@ def test_early_stopping_restores_batch_normalization_statistics_with_theta():
 def test_bad_early_stopping_settings_are_refused():
     kw = dict(epochs=2, batch_size=10)
     with pytest.raises(ValueError, match="Invalid patience: 0"):
-        train(LinearRegression(), O.SGD(), X, Y, np.zeros(4), val=(XV, YV), patience=0, **kw)
+        train(LinearRegression(), O.SGD(), STRAT_X, STRAT_Y, np.zeros(4), val=(XV, YV), patience=0, **kw)
     with pytest.raises(ValueError, match="needs val"):
-        train(LinearRegression(), O.SGD(), X, Y, np.zeros(4), patience=3, **kw)
+        train(LinearRegression(), O.SGD(), STRAT_X, STRAT_Y, np.zeros(4), patience=3, **kw)
     with pytest.raises(ValueError, match="Invalid val"):
-        train(LinearRegression(), O.SGD(), X, Y, np.zeros(4), val=XV, **kw)
+        train(LinearRegression(), O.SGD(), STRAT_X, STRAT_Y, np.zeros(4), val=XV, **kw)
 
-
-# --- gradient noise -----------------------------------------------------------------------------
 
 def test_noise_variance_follows_the_annealing_schedule():
     noise = GradientNoise(0.3, 0.55)
@@ -123,12 +244,12 @@ def test_noise_has_the_scheduled_variance_and_zero_mean():
 
 def test_train_with_noise_is_seeded_and_sgd_gets_the_noisy_gradient():
     model = LinearRegression()
-    a = train(model, O.SGD(lr=0.1), X, Y, np.zeros(4), epochs=1, batch_size=30, noise=(0.5, 0.55), seed=7)
-    b = train(model, O.SGD(lr=0.1), X, Y, np.zeros(4), epochs=1, batch_size=30, noise=(0.5, 0.55), seed=7)
+    a = train(model, O.SGD(lr=0.1), STRAT_X, STRAT_Y, np.zeros(4), epochs=1, batch_size=30, noise=(0.5, 0.55), seed=7)
+    b = train(model, O.SGD(lr=0.1), STRAT_X, STRAT_Y, np.zeros(4), epochs=1, batch_size=30, noise=(0.5, 0.55), seed=7)
     np.testing.assert_array_equal(a.theta, b.theta)
     # One full-batch step: theta_1 = -0.1 (g + sigma_0 * e), e the seed's first normal draw.
     e = np.random.default_rng([7, 1]).standard_normal(4)
-    np.testing.assert_allclose(a.theta, -0.1 * (model.grad(np.zeros(4), X, Y) + np.sqrt(0.5) * e))
+    np.testing.assert_allclose(a.theta, -0.1 * (model.grad(np.zeros(4), STRAT_X, STRAT_Y) + np.sqrt(0.5) * e))
 
 
 def test_bad_noise_is_refused():
@@ -137,10 +258,8 @@ def test_bad_noise_is_refused():
     with pytest.raises(ValueError, match="Invalid gamma"):
         GradientNoise(0.1, -1.0)
     with pytest.raises(ValueError, match="Invalid noise"):
-        train(LinearRegression(), O.SGD(), X, Y, np.zeros(4), epochs=1, batch_size=5, noise=0.1)
+        train(LinearRegression(), O.SGD(), STRAT_X, STRAT_Y, np.zeros(4), epochs=1, batch_size=5, noise=0.1)
 
-
-# --- orders: sorted, curricula ------------------------------------------------------------------
 
 def test_sorted_order_sorts_stably():
     np.testing.assert_array_equal(sorted_order([2, 0, 1, 0, 2]), [1, 3, 2, 0, 4])
@@ -149,12 +268,12 @@ def test_sorted_order_sorts_stably():
 
 
 def test_train_with_a_sorted_order_visits_examples_in_that_order():
-    keys = rng.normal(size=30)
-    h = train(LinearRegression(), O.SGD(lr=0.01), X, Y, np.zeros(4), epochs=1, batch_size=1,
+    keys = strat_rng.normal(size=30)
+    h = train(LinearRegression(), O.SGD(lr=0.01), STRAT_X, STRAT_Y, np.zeros(4), epochs=1, batch_size=1,
               order=sorted_order(keys))
     model, theta = LinearRegression(), np.zeros(4)
     for i in np.argsort(keys):
-        theta = theta - 0.01 * model.grad(theta, X[i:i + 1], Y[i:i + 1])
+        theta = theta - 0.01 * model.grad(theta, STRAT_X[i:i + 1], STRAT_Y[i:i + 1])
     np.testing.assert_allclose(h.theta, theta)
 
 
@@ -202,9 +321,9 @@ def test_bad_curriculum_settings_are_refused():
 
 
 def test_curriculum_trains_with_the_loop():
-    d = np.abs(Y)  # any score
+    d = np.abs(STRAT_Y)  # any score
     order = curriculum(d, epochs=5, kind="mixed")
-    h = train(LogisticRegression(), O.SGD(lr=0.1), X, (Y > 0).astype(float), np.zeros(4), epochs=5,
+    h = train(LogisticRegression(), O.SGD(lr=0.1), STRAT_X, (STRAT_Y > 0).astype(float), np.zeros(4), epochs=5,
               batch_size=6, order=order)
     assert len(h.batch_losses) == 5 * 5 and h.diverged_at == -1
     assert np.array_equal(epoch_order(30, 0, np.random.default_rng(0), order), order(0, np.random.default_rng(0)))
@@ -212,17 +331,17 @@ def test_curriculum_trains_with_the_loop():
 
 def test_record_every_keeps_theta_every_k_updates():
     model = LinearRegression()
-    h = train(model, O.SGD(lr=0.1), X, Y, np.zeros(4), epochs=2, batch_size=30, order="fixed", record_every=1)
+    h = train(model, O.SGD(lr=0.1), STRAT_X, STRAT_Y, np.zeros(4), epochs=2, batch_size=30, order="fixed", record_every=1)
     theta = np.zeros(4)
     expected = [theta]
     for _ in range(2):
-        theta = theta - 0.1 * model.grad(theta, X, Y)
+        theta = theta - 0.1 * model.grad(theta, STRAT_X, STRAT_Y)
         expected.append(theta)
     np.testing.assert_allclose(h.thetas, expected)
-    h3 = train(model, O.SGD(lr=0.1), X, Y, np.zeros(4), epochs=2, batch_size=5, record_every=3)
+    h3 = train(model, O.SGD(lr=0.1), STRAT_X, STRAT_Y, np.zeros(4), epochs=2, batch_size=5, record_every=3)
     assert h3.thetas.shape == (1 + 12 // 3, 4)
     with pytest.raises(ValueError, match="Invalid record_every"):
-        train(model, O.SGD(), X, Y, np.zeros(4), epochs=1, batch_size=5, record_every=0)
+        train(model, O.SGD(), STRAT_X, STRAT_Y, np.zeros(4), epochs=1, batch_size=5, record_every=0)
 
 
 def test_centroid_difficulty_by_hand():
@@ -236,14 +355,12 @@ def test_centroid_difficulty_by_hand():
         centroid_difficulty(Xc, np.zeros(5))
 
 
-# --- a grid of configurations in one call -------------------------------------------------------
-
 def test_a_grid_of_initialisations_trains_like_separate_runs():
     model = LinearRegression()
     starts = np.array([[0.0, 0, 0, 0], [1.0, -1, 2, 0.5], [3.0, 0, 0, -2]])
-    grid = train(model, O.Momentum(lr=0.05), X, Y, starts, epochs=3, batch_size=7, seed=2)
+    grid = train(model, O.Momentum(lr=0.05), STRAT_X, STRAT_Y, starts, epochs=3, batch_size=7, seed=2)
     for k, start in enumerate(starts):
-        one = train(model, O.Momentum(lr=0.05), X, Y, start, epochs=3, batch_size=7, seed=2)
+        one = train(model, O.Momentum(lr=0.05), STRAT_X, STRAT_Y, start, epochs=3, batch_size=7, seed=2)
         np.testing.assert_allclose(grid.theta[k], one.theta, rtol=1e-12)
         np.testing.assert_allclose(grid.epoch_losses[:, k], one.epoch_losses, rtol=1e-12)
         np.testing.assert_allclose(grid.batch_losses[:, k], one.batch_losses, rtol=1e-12)
@@ -253,17 +370,45 @@ def test_a_grid_of_initialisations_trains_like_separate_runs():
 def test_in_a_grid_a_diverging_configuration_stops_and_the_others_go_on():
     model = LinearRegression()
     lrs = np.array([[0.1], [50.0]])
-    grid = train(model, O.SGD(lr=lrs), X, Y, np.zeros((2, 4)), epochs=30, batch_size=30)
-    alone = train(model, O.SGD(lr=50.0), X, Y, np.zeros(4), epochs=30, batch_size=30)
+    grid = train(model, O.SGD(lr=lrs), STRAT_X, STRAT_Y, np.zeros((2, 4)), epochs=30, batch_size=30)
+    alone = train(model, O.SGD(lr=50.0), STRAT_X, STRAT_Y, np.zeros(4), epochs=30, batch_size=30)
     assert grid.diverged_at[0] == -1 and grid.diverged_at[1] == alone.diverged_at > 0
     np.testing.assert_allclose(grid.theta[1], alone.theta)      # the last good θ
     assert np.isnan(grid.epoch_losses[-1, 1]) and grid.epoch_losses[-1, 0] < 0.2
     assert grid.describe() == "1 of 2 configurations diverged"
     with pytest.raises(ValueError, match="Invalid val"):
-        train(model, O.SGD(), X, Y, np.zeros((2, 4)), epochs=1, batch_size=5, val=(XV, YV))
+        train(model, O.SGD(), STRAT_X, STRAT_Y, np.zeros((2, 4)), epochs=1, batch_size=5, val=(XV, YV))
 
 
 def test_a_grid_gets_independent_noise_per_configuration():
     model = LinearRegression()
-    h = train(model, O.SGD(lr=0.01), X, Y, np.zeros((2, 4)), epochs=1, batch_size=30, noise=(1.0, 0.55))
+    h = train(model, O.SGD(lr=0.01), STRAT_X, STRAT_Y, np.zeros((2, 4)), epochs=1, batch_size=30, noise=(1.0, 0.55))
     assert not np.allclose(h.theta[0], h.theta[1])
+
+
+def test_train_names_the_expected_types_and_checks_what_step_returns():
+    from gdcourse.objectives import Quadratic
+    with pytest.raises(ValueError, match="expected an optimizer .*got LinearRegression; the order is train"):
+        train(O.SGD(), LinearRegression(), X, Y_REG, np.zeros(4), epochs=1, batch_size=5)
+    with pytest.raises(ValueError, match="Invalid model: expected a model .*got Quadratic"):
+        train(Quadratic(), O.SGD(), X, Y_REG, np.zeros(4), epochs=1, batch_size=5)
+
+    class Scalar:
+        def reset(self):
+            pass
+
+        def step(self, theta, grad_fn):
+            return 0.0
+
+    with pytest.raises(ValueError, match=r"Invalid step: Scalar.step returned an array of shape \(\)"):
+        train(LinearRegression(), Scalar(), X, Y_REG, np.zeros(4), epochs=1, batch_size=5)
+
+
+def test_train_counts_steps_across_epochs_and_measures_the_loss_every_k_updates():
+    h = train(LinearRegression(), O.SGD(lr=0.05), X, Y_REG, np.zeros((2, 4)), steps=13, batch_size=5, eval_every=4)
+    np.testing.assert_array_equal(h.eval_at, [0, 4, 8, 12, 13])
+    assert h.eval_losses.shape == (5, 2) and len(h.batch_losses) == 13
+    by_epochs = train(LinearRegression(), O.SGD(lr=0.05), X, Y_REG, np.zeros((2, 4)), epochs=2, batch_size=5)
+    np.testing.assert_allclose(h.eval_losses[2], by_epochs.epoch_losses[1])   # 8 updates = one epoch of 40
+    with pytest.raises(ValueError, match="give exactly one of them"):
+        train(LinearRegression(), O.SGD(), X, Y_REG, np.zeros(4), epochs=1, steps=3, batch_size=5)
