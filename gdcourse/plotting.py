@@ -6,6 +6,7 @@ drew; a diverged run is drawn up to its last finite step and labelled
 """
 from __future__ import annotations
 
+import zlib
 from functools import lru_cache
 
 import numpy as np
@@ -13,7 +14,7 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
-__all__ = ["PALETTE", "color", "label", "contours", "plot_paths", "plot_losses", "PathPlot", "path_figure",
+__all__ = ["PALETTE", "style", "styles", "color", "label", "contours", "plot_paths", "plot_losses", "PathPlot", "path_figure",
            "plot_history", "plot_batch_losses", "HistoryPlot", "plot_curves"]
 
 def _show_figures_in_ipython():
@@ -34,25 +35,109 @@ def _show_figures_in_ipython():
 
 _show_figures_in_ipython()
 
-#: One colour per rule, the same in every chapter.
+#: One colour per rule, the same in every chapter. Chosen so that every two of them (and of
+#: :data:`_EXTRA`) stay at least CIE76 ΔE = 10 apart as readers with deuteranopia or protanopia see
+#: them (Machado et al. 2009, severity 1), and at least 3:1 in contrast against the white page;
+#: tests/test_plotting.py computes both. The hues are the ones the chapters name (SGD red,
+#: Momentum blue, NAG green, Adagrad purple, RMSprop brown).
 PALETTE = {
-    "SGD": "#d62728",
-    "Momentum": "#1f77b4",
-    "NAG": "#2ca02c",
-    "Adagrad": "#9467bd",
-    "Adadelta": "#ff7f0e",
-    "RMSprop": "#8c564b",
-    "Adam": "#e377c2",
-    "AdaMax": "#7f7f7f",
-    "Nadam": "#bcbd22",
-    "AMSGrad": "#17becf",
+    "SGD": "#b10404",
+    "Momentum": "#2d7afc",
+    "NAG": "#5a9f6c",
+    "Adagrad": "#5d4990",
+    "Adadelta": "#d28016",
+    "RMSprop": "#6d2618",
+    "Adam": "#f655b8",
+    "AdaMax": "#797e7b",
+    "Nadam": "#a99348",
+    "AMSGrad": "#1a8a9f",
+    "AdamW": "#126444",
 }
-_EXTRA = ("#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173")
+#: Colours for series that are not rules (other labels), as far from each other and from the rules.
+_EXTRA = ("#283837", "#806e37", "#3f97eb", "#3242d6", "#1a59c1", "#0c325a", "#4b1f89", "#285b69")
+
+#: Dash patterns in units of the line width (matplotlib scales them by it; Vega-Lite gets pixels).
+_DASHES = {"solid": (), "dashed": (4.0, 2.0), "dotted": (1.0, 1.6), "dashdot": (4.0, 1.6, 1.0, 1.6),
+           "long": (8.0, 2.5), "dashdotdot": (4.0, 1.5, 1.0, 1.5, 1.0, 1.5)}
+#: Matplotlib marker -> Vega-Lite point shape (SVG paths in the unit square where Vega has no name).
+_SHAPES = {"o": "circle", "s": "square", "^": "triangle-up", "D": "diamond", "v": "triangle-down",
+           "P": "cross", ">": "triangle-right", "<": "triangle-left",
+           "X": "M-1,-0.6L-0.6,-1L0,-0.4L0.6,-1L1,-0.6L0.4,0L1,0.6L0.6,1L0,0.4L-0.6,1L-1,0.6L-0.4,0Z",
+           "*": "M0,-1L0.24,-0.32L0.95,-0.31L0.38,0.12L0.59,0.81L0,0.4L-0.59,0.81L-0.38,0.12L-0.95,-0.31L-0.24,-0.32Z",
+           "h": "M0,-1L0.87,-0.5L0.87,0.5L0,1L-0.87,0.5L-0.87,-0.5Z",
+           "d": "M0,-1L0.6,0L0,1L-0.6,0Z"}
+#: Each rule's line style and marker: no two rules share both, so colour is never the only cue.
+_RULE_LINES = {
+    "SGD": ("solid", "o"), "Momentum": ("dashed", "s"), "NAG": ("dashdot", "^"), "Adagrad": ("dotted", "D"),
+    "Adadelta": ("long", "v"), "RMSprop": ("dashdotdot", "P"), "Adam": ("solid", "X"),
+    "AdaMax": ("dashed", "*"), "Nadam": ("dotted", "h"), "AMSGrad": ("dashdot", ">"), "AdamW": ("long", "<"),
+}
+_EXTRA_LINES = tuple(_DASHES)
+_EXTRA_MARKERS = ("o", "s", "^", "D", "v", "d")
 
 
-def color(name, i=0):
-    """The palette colour of rule ``name``; other labels cycle through extra colours."""
-    return PALETTE.get(name.split(" ")[0], _EXTRA[i % len(_EXTRA)])
+def _make_style(c, dash, marker):
+    pattern = _DASHES[dash]
+    return {"color": c, "linestyle": (0, pattern) if pattern else "-", "marker": marker,
+            # Vega-Lite's default line is 2 px wide: the same pattern in pixels.
+            "dash": [round(2 * x, 1) for x in pattern], "shape": _SHAPES[marker]}
+
+
+def _hashed(name, k=0):
+    """The k-th style of the pool for a label that is not a rule: deterministic in ``name``."""
+    h = zlib.crc32(name.encode("utf-8")) + k
+    n_c, n_l = len(_EXTRA), len(_EXTRA_LINES)
+    return _make_style(_EXTRA[h % n_c], _EXTRA_LINES[(h // n_c) % n_l],
+                       _EXTRA_MARKERS[(h // (n_c * n_l)) % len(_EXTRA_MARKERS)])
+
+
+def style(name):
+    """How series ``name`` is drawn everywhere: ``{color, linestyle, marker, dash, shape}``.
+
+    Keyed on the exact name: the ten rules of the text and AdamW have their own colour
+    (:data:`PALETTE`), line style and marker; any other name ("RMSprop (mine)" too) gets a
+    style of its own from a pool, the same for the same name in every figure and chapter.
+    ``linestyle`` and ``marker`` are matplotlib's; ``dash`` is the same line style as a
+    Vega-Lite ``strokeDash`` list (pixels, ``[]`` for solid) and ``shape`` the marker as a
+    Vega-Lite point shape.
+    """
+    if not isinstance(name, str):
+        raise ValueError(f"Invalid name: {name!r} (must be a string)")
+    if name in _RULE_LINES:
+        dash, marker = _RULE_LINES[name]
+        return _make_style(PALETTE[name], dash, marker)
+    return _hashed(name)
+
+
+def styles(names):
+    """:func:`style` of each name, for series that share a figure: name -> style.
+
+    Two names outside the rules that would look alike (same colour, or same line
+    style and marker) are moved apart deterministically, so every series in one
+    figure is told apart by colour and by line style or marker.
+    """
+    names = list(names)
+    out = {n: style(n) for n in names if n in _RULE_LINES}
+    seen_c = {s["color"] for s in out.values()}
+    seen_lm = {(str(s["linestyle"]), s["marker"]) for s in out.values()}
+    for name in names:
+        if name in out:
+            continue
+        s, k = style(name), 0
+        while (s["color"] in seen_c or (str(s["linestyle"]), s["marker"]) in seen_lm) and k < 400:
+            k += 1
+            s = _hashed(name, k)
+        out[name] = s
+        seen_c.add(s["color"])
+        seen_lm.add((str(s["linestyle"]), s["marker"]))
+    return {n: out[n] for n in names}
+
+
+def color(name, i=None):
+    """The colour of series ``name`` (:func:`style`); ``i`` picks the ``i``-th extra colour for other names."""
+    if name in PALETTE or i is None:
+        return style(name)["color"]
+    return _EXTRA[i % len(_EXTRA)]
 
 
 def label(name, traj):
