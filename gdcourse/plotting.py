@@ -154,10 +154,16 @@ def styles(names):
     for name in names:
         if name in out:
             continue
-        s, k = style(name), 0
-        while (s["color"] in seen_c or (str(s["linestyle"]), s["marker"]) in seen_lm) and k < 400:
-            k += 1
-            s = _hashed(name, k)
+        pool = len(_EXTRA) * len(_EXTRA_LINES) * len(_EXTRA_MARKERS)
+        # A colour of its own while there are colours left; always a line style and marker of its own.
+        for need_colour in (True, False):
+            for k in range(pool):
+                s = _hashed(name, k)
+                if (str(s["linestyle"]), s["marker"]) not in seen_lm and not (need_colour and s["color"] in seen_c):
+                    break
+            else:
+                continue
+            break
         out[name] = s
         seen_c.add(s["color"])
         seen_lm.add((str(s["linestyle"]), s["marker"]))
