@@ -62,8 +62,14 @@ def _figure_alt_metadata(fig, include=None, exclude=None):
         alt = alt_text(fig)
     except Exception:  # pragma: no cover - a description must never stop a figure from showing
         return {}
-    meta = {"alt": alt}
-    return {}, {"image/png": meta, "image/svg+xml": meta}
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    formats = ["image/png"]
+    if shell is not None:
+        formats = [m for m, f in shell.display_formatter.formatters.items()
+                   if m.startswith("image/") and Figure in f.type_printers] or formats
+    return {}, {m: {"alt": alt} for m in formats}
 
 #: One colour per rule, the same in every chapter. Chosen so that every two of them (and of
 #: :data:`_EXTRA`) stay at least CIE76 ΔE = 10 apart as readers with deuteranopia or protanopia see

@@ -314,7 +314,11 @@ def _keyboard_units(page):
 
 
 def check_keyboard(page, problems):
-    """Tab into each explorer and animation; every slider must be reached and an arrow key must change the picture."""
+    """Tab into each explorer and animation; every slider must be reached and an arrow key must change the picture.
+
+    Returns how many sliders were used by keyboard.
+    """
+    used = 0
     units = _keyboard_units(page)
     n = units.evaluate("u => u.length")
     for i in range(n):
@@ -341,6 +345,7 @@ def check_keyboard(page, problems):
             entered = True
             if focus["slider"]:
                 reached += 1
+                used += 1
                 picture = _picture(el)
                 before = picture.screenshot()
                 key = "ArrowLeft" if focus["max"] not in (None, "") and focus["value"] == focus["max"] else "ArrowRight"
@@ -364,6 +369,7 @@ def check_keyboard(page, problems):
             problems.append(f"{what}: Tab does not reach any of its controls")
         elif reached < sliders:
             problems.append(f"{what}: Tab reaches {reached} of its {sliders} sliders")
+    return used
 
 
 def check_phone(browser, base, name, shot, router):
@@ -491,7 +497,7 @@ def check_site(html_dir, pages, shots, notebooks=None):
             result["axe_violations"] = check_axe(page, problems)
             check_explorers(page, problems)
             check_animations(page, problems)
-            check_keyboard(page, problems)
+            result["keyboard_sliders"] = check_keyboard(page, problems)
             check_dropdowns(page, problems)
             stem = name.replace("/", "__")
             page.screenshot(path=str(shots / (stem + ".png")), full_page=True)
