@@ -30,7 +30,7 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
-__all__ = ["PALETTE", "style", "styles", "color", "label", "describe", "alt_text", "contours", "plot_paths",
+__all__ = ["PALETTE", "style", "styles", "line_kw", "color", "label", "describe", "alt_text", "contours", "plot_paths",
            "plot_losses", "PathPlot", "path_figure", "plot_history", "plot_batch_losses", "HistoryPlot",
            "plot_curves"]
 
@@ -144,6 +144,16 @@ def style(name):
         dash, marker = _RULE_LINES[name]
         return _make_style(PALETTE.get(name) or _NAMED[name], dash, marker)
     return _hashed(name)
+
+
+def line_kw(name, marker="sparse", lw=1.6, ms=4.0):
+    """Matplotlib keywords that draw series ``name`` in its :func:`style`: ``ax.plot(x, y, **line_kw(name))``.
+
+    ``marker``: ``"every"`` marks every point, ``"sparse"`` about ten along the curve, ``None`` none.
+    """
+    if marker not in ("every", "sparse", None):
+        raise ValueError(f"Invalid marker: {marker!r} (must be 'every', 'sparse' or None)")
+    return _kw(style(name), lw=lw, marker=marker, ms=ms)
 
 
 def styles(names):

@@ -116,6 +116,16 @@ def test_the_vega_lite_dash_is_the_same_pattern_as_the_line_style():
                               "triangle-right", "diamond", "cross") or s["shape"].startswith("M")
 
 
+def test_line_kw_draws_a_series_in_its_style():
+    ax = Figure().subplots()
+    (line,) = ax.plot([0, 1, 2], [2, 1, 0], **plotting.line_kw("Adagrad", marker="every"))
+    st = plotting.style("Adagrad")
+    assert line.get_color() == st["color"] and line.get_marker() == st["marker"]
+    assert _dashes(line) == tuple(st["linestyle"][1])
+    with pytest.raises(ValueError, match="Invalid marker"):
+        plotting.line_kw("SGD", marker="all")
+
+
 def _all_runs(obj, steps=40):
     rules = {r: getattr(O, r)() for r in RULES}
     return run_many(rules, obj, obj.start, steps)
