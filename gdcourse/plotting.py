@@ -1,11 +1,28 @@
-"""Figures: contours with trajectories, loss curves, one colour per rule everywhere.
+"""Figures: contours with trajectories, loss curves, animations; one style per rule everywhere.
 
-Functions draw on axes they are given (or make a figure) and return what they
-drew; a diverged run is drawn up to its last finite step and labelled
-"diverged at step k", never an exception or a blank panel.
+Conventions of every function here:
+
+- **Argument order.** A function that draws on axes takes the axes first (``ax``), then the
+  objective when it draws one, then what it draws (``runs``: label -> result, in legend
+  order), then options as keywords: ``contours(ax, objective)``, ``plot_paths(ax, runs)``,
+  ``plot_losses(ax, runs, min_value)``. A function that makes its own figure takes the
+  objective first, then the runs: ``path_figure(objective, runs)``,
+  ``race_figure(objective, runs)``, ``animate_paths(objective, runs)``.
+- **Return value.** Every ``plot_*`` function returns the artists it drew (a list of
+  lines, or what the docstring names); a class keeps them in attributes. A diverged run is
+  drawn up to its last finite step and labelled "diverged at step k", never an exception
+  or a blank panel.
+- **Style.** A series is drawn with :func:`style` of its exact label: colour, line style and
+  marker, so colour is never the only cue; the ten rules of the text and AdamW have their
+  own, the same in every figure and in the Vega-Lite explorers (``dash``, ``shape``).
+- **Alt text.** A figure shown in a notebook carries a text alternative (output metadata
+  ``{"image/png": {"alt": ...}}``, set as the ``<img>``'s alt by the book's build): what
+  :func:`alt_text` makes from what was drawn (the objective, the runs, the axes), or the
+  chapter's own words given with :func:`describe`.
 """
 from __future__ import annotations
 
+import zlib
 from functools import lru_cache
 
 import numpy as np
@@ -13,14 +30,19 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
-__all__ = ["PALETTE", "color", "label", "contours", "plot_paths", "plot_losses", "PathPlot", "path_figure",
-           "plot_history", "plot_batch_losses", "HistoryPlot", "plot_curves"]
+__all__ = ["PALETTE", "style", "styles", "line_kw", "color", "label", "describe", "alt_text", "contours", "plot_paths",
+           "plot_losses", "PathPlot", "path_figure", "plot_history", "plot_batch_losses", "HistoryPlot",
+           "plot_curves"]
+
 
 def _show_figures_in_ipython():
-    """Let a Figure returned by a notebook cell show as a PNG.
+    """Let a Figure returned by a notebook cell show as a PNG, with its alt text.
 
     The figures here are made without pyplot (so nothing is drawn twice), and IPython
-    registers its Figure formatter only once pyplot's inline backend is activated.
+    registers its Figure formatter only once pyplot's inline backend is activated. The
+    alt text goes in through the mime-bundle formatter, which the inline backend leaves
+    alone when it re-registers its PNG formatter, so every Figure shown in a kernel that
+    imported gdcourse (returned, ``display``-ed or ``plt.show()``-n) carries it.
     """
     try:
         from IPython import get_ipython
@@ -28,36 +50,252 @@ def _show_figures_in_ipython():
     except ImportError:  # pragma: no cover - IPython ships with the course's requirements
         return
     shell = get_ipython()
+    if shell is None:
+        return
+    select_figure_formats(shell, {"png"})
+    shell.display_formatter.mimebundle_formatter.for_type(Figure, _figure_alt_metadata)
+
+
+def _figure_alt_metadata(fig, include=None, exclude=None):
+    """Mime-bundle formatter: no data (the PNG formatter makes it), the alt text as metadata."""
+    try:
+        alt = alt_text(fig)
+    except Exception:  # pragma: no cover - a description must never stop a figure from showing
+        return {}
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    formats = ["image/png"]
     if shell is not None:
-        select_figure_formats(shell, {"png"})
+        formats = [m for m, f in shell.display_formatter.formatters.items()
+                   if m.startswith("image/") and Figure in f.type_printers] or formats
+    return {}, {m: {"alt": alt} for m in formats}
 
-
-_show_figures_in_ipython()
-
-#: One colour per rule, the same in every chapter.
+#: One colour per rule, the same in every chapter. Chosen so that every two of them (and of
+#: :data:`_EXTRA`) stay at least CIE76 ΔE = 10 apart as readers with deuteranopia or protanopia see
+#: them (Machado et al. 2009, severity 1), and at least 3:1 in contrast against the white page;
+#: tests/test_plotting.py computes both. The hues are the ones the chapters name (SGD red,
+#: Momentum blue, NAG green, Adagrad purple, RMSprop brown).
 PALETTE = {
-    "SGD": "#d62728",
-    "Momentum": "#1f77b4",
-    "NAG": "#2ca02c",
-    "Adagrad": "#9467bd",
-    "Adadelta": "#ff7f0e",
-    "RMSprop": "#8c564b",
-    "Adam": "#e377c2",
-    "AdaMax": "#7f7f7f",
-    "Nadam": "#bcbd22",
-    "AMSGrad": "#17becf",
+    "SGD": "#b10404",
+    "Momentum": "#2d7afc",
+    "NAG": "#5a9f6c",
+    "Adagrad": "#5d4990",
+    "Adadelta": "#d28016",
+    "RMSprop": "#6d2618",
+    "Adam": "#f655b8",
+    "AdaMax": "#797e7b",
+    "Nadam": "#a99348",
+    "AMSGrad": "#1a8a9f",
 }
-_EXTRA = ("#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173")
+#: Colours of the series after the text that the course names: AdamW (the conclusion).
+_NAMED = {"AdamW": "#126444"}
+#: Colours for series that are not rules (other labels), as far from each other and from the rules.
+_EXTRA = ("#283837", "#806e37", "#3f97eb", "#3242d6", "#1a59c1", "#0c325a", "#4b1f89", "#285b69")
+
+#: Dash patterns in units of the line width (matplotlib scales them by it; Vega-Lite gets pixels).
+_DASHES = {"solid": (), "dashed": (4.0, 2.0), "dotted": (1.0, 1.6), "dashdot": (4.0, 1.6, 1.0, 1.6),
+           "long": (8.0, 2.5), "dashdotdot": (4.0, 1.5, 1.0, 1.5, 1.0, 1.5)}
+#: Matplotlib marker -> Vega-Lite point shape (SVG paths in the unit square where Vega has no name).
+_SHAPES = {"o": "circle", "s": "square", "^": "triangle-up", "D": "diamond", "v": "triangle-down",
+           "P": "cross", ">": "triangle-right", "<": "triangle-left",
+           "X": "M-1,-0.6L-0.6,-1L0,-0.4L0.6,-1L1,-0.6L0.4,0L1,0.6L0.6,1L0,0.4L-0.6,1L-1,0.6L-0.4,0Z",
+           "*": "M0,-1L0.24,-0.32L0.95,-0.31L0.38,0.12L0.59,0.81L0,0.4L-0.59,0.81L-0.38,0.12L-0.95,-0.31L-0.24,-0.32Z",
+           "h": "M0,-1L0.87,-0.5L0.87,0.5L0,1L-0.87,0.5L-0.87,-0.5Z",
+           "d": "M0,-1L0.6,0L0,1L-0.6,0Z"}
+#: Each rule's line style and marker: no two rules share both, so colour is never the only cue.
+_RULE_LINES = {
+    "SGD": ("solid", "o"), "Momentum": ("dashed", "s"), "NAG": ("dashdot", "^"), "Adagrad": ("dotted", "D"),
+    "Adadelta": ("long", "v"), "RMSprop": ("dashdotdot", "P"), "Adam": ("solid", "X"),
+    "AdaMax": ("dashed", "*"), "Nadam": ("dotted", "h"), "AMSGrad": ("dashdot", ">"), "AdamW": ("long", "<"),
+}
+_EXTRA_LINES = tuple(_DASHES)
+_EXTRA_MARKERS = ("o", "s", "^", "D", "v", "d")
 
 
-def color(name, i=0):
-    """The palette colour of rule ``name``; other labels cycle through extra colours."""
-    return PALETTE.get(name.split(" ")[0], _EXTRA[i % len(_EXTRA)])
+def _make_style(c, dash, marker):
+    pattern = _DASHES[dash]
+    return {"color": c, "linestyle": (0, pattern) if pattern else "-", "marker": marker,
+            # Vega-Lite's default line is 2 px wide: the same pattern in pixels.
+            "dash": [round(2 * x, 1) for x in pattern], "shape": _SHAPES[marker]}
+
+
+def _hashed(name, k=0):
+    """The k-th style of the pool for a label that is not a rule: deterministic in ``name``."""
+    h = zlib.crc32(name.encode("utf-8")) + k
+    n_c, n_l = len(_EXTRA), len(_EXTRA_LINES)
+    return _make_style(_EXTRA[h % n_c], _EXTRA_LINES[(h // n_c) % n_l],
+                       _EXTRA_MARKERS[(h // (n_c * n_l)) % len(_EXTRA_MARKERS)])
+
+
+def style(name):
+    """How series ``name`` is drawn everywhere: ``{color, linestyle, marker, dash, shape}``.
+
+    Keyed on the exact name: the ten rules of the text and AdamW have their own colour
+    (:data:`PALETTE`), line style and marker; any other name ("RMSprop (mine)" too) gets a
+    style of its own from a pool, the same for the same name in every figure and chapter.
+    ``linestyle`` and ``marker`` are matplotlib's; ``dash`` is the same line style as a
+    Vega-Lite ``strokeDash`` list (pixels, ``[]`` for solid) and ``shape`` the marker as a
+    Vega-Lite point shape.
+    """
+    if not isinstance(name, str):
+        raise ValueError(f"Invalid name: {name!r} (must be a string)")
+    if name in _RULE_LINES:
+        dash, marker = _RULE_LINES[name]
+        return _make_style(PALETTE.get(name) or _NAMED[name], dash, marker)
+    return _hashed(name)
+
+
+def line_kw(name, marker="sparse", lw=1.6, ms=4.0):
+    """Matplotlib keywords that draw series ``name`` in its :func:`style`: ``ax.plot(x, y, **line_kw(name))``.
+
+    ``marker``: ``"every"`` marks every point, ``"sparse"`` about ten along the curve, ``None`` none.
+    """
+    if marker not in ("every", "sparse", None):
+        raise ValueError(f"Invalid marker: {marker!r} (must be 'every', 'sparse' or None)")
+    return _kw(style(name), lw=lw, marker=marker, ms=ms)
+
+
+def styles(names):
+    """:func:`style` of each name, for series that share a figure: name -> style.
+
+    Two names outside the rules that would look alike (same colour, or same line
+    style and marker) are moved apart deterministically, so every series in one
+    figure is told apart by colour and by line style or marker.
+    """
+    names = list(names)
+    out = {n: style(n) for n in names if n in _RULE_LINES}
+    seen_c = {s["color"] for s in out.values()}
+    seen_lm = {(str(s["linestyle"]), s["marker"]) for s in out.values()}
+    for name in names:
+        if name in out:
+            continue
+        pool = len(_EXTRA) * len(_EXTRA_LINES) * len(_EXTRA_MARKERS)
+        # A colour of its own while there are colours left; always a line style and marker of its own.
+        for need_colour in (True, False):
+            for k in range(pool):
+                s = _hashed(name, k)
+                if (str(s["linestyle"]), s["marker"]) not in seen_lm and not (need_colour and s["color"] in seen_c):
+                    break
+            else:
+                continue
+            break
+        out[name] = s
+        seen_c.add(s["color"])
+        seen_lm.add((str(s["linestyle"]), s["marker"]))
+    return {n: out[n] for n in names}
+
+
+def color(name, i=None):
+    """The colour of series ``name`` (:func:`style`); ``i`` picks the ``i``-th extra colour for other names."""
+    if name in _RULE_LINES or i is None:
+        return style(name)["color"]
+    return _EXTRA[i % len(_EXTRA)]
+
+
+def _kw(st, lw=1.6, marker="sparse", ms=4.0, k=0):
+    """Line keywords for a series of style ``st``: its colour, line style and (where) its marker.
+
+    ``marker``: ``"every"`` marks every point (paths, short curves), ``"sparse"`` about ten
+    points along the curve (staggered by ``k`` so that curves on top of each other show
+    all their markers), ``None`` none.
+    """
+    kw = {"color": st["color"], "linestyle": st["linestyle"], "lw": lw}
+    if marker:
+        kw.update(marker=st["marker"], ms=ms, mec=st["color"], mfc=st["color"])
+        if marker == "sparse":
+            kw["markevery"] = (0.011 * (k % 9), 0.1)
+    return kw
+
+
+#: Legend keywords: handles long enough to show each line style.
+_LEGEND = {"fontsize": 8, "handlelength": 3.2}
 
 
 def label(name, traj):
     """Legend text for a run: its name, and where it diverged if it did."""
     return f"{name} (diverged at step {traj.diverged_at})" if traj.diverged_at >= 0 else name
+
+
+def describe(target, text):
+    """Give a figure (or one of its axes) the chapter's own alt text; returns ``target``.
+
+    ``text`` says what the figure shows, in a sentence or two (what a reader who cannot
+    see it needs in order to follow the prose). Without it, :func:`alt_text` describes
+    the figure from what was drawn.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"Invalid text: {text!r} (must be a non-empty string)")
+    target._gdcourse_alt = text.strip()
+    return target
+
+
+def _note(ax, text):
+    """Record what a plotting function drew on ``ax``, for :func:`alt_text`."""
+    notes = ax.__dict__.setdefault("_gdcourse_notes", [])
+    if text not in notes:
+        notes.append(text)
+
+
+def _clean(text):
+    return " ".join(str(text).replace("$", "").split())
+
+
+def _axes_text(ax):
+    """One axes described: its title, what was drawn, the axes and the series in its legend."""
+    own = getattr(ax, "_gdcourse_alt", None)
+    if own:
+        return own
+    parts = []
+    title = _clean(ax.get_title())
+    if title:
+        parts.append(f"“{title}”")
+    parts += getattr(ax, "_gdcourse_notes", [])
+    xl, yl = _clean(ax.get_xlabel()), _clean(ax.get_ylabel())
+    zl = _clean(ax.get_zlabel()) if hasattr(ax, "get_zlabel") else ""
+    if zl and xl and yl:
+        parts.append(f"3-D surface of {zl} over {xl} and {yl}")
+    elif xl and yl:
+        scale = lambda a: " (log scale)" if a.get_scale() == "log" else ""  # noqa: E731
+        parts.append(f"{yl}{scale(ax.yaxis)} against {xl}{scale(ax.xaxis)}")
+    elif xl or yl:
+        parts.append(f"axis: {xl or yl}")
+    _, labels = ax.get_legend_handles_labels()
+    labels = [_clean(t) for t in labels if t and not t.startswith("_")]
+    if labels:
+        parts.append("series: " + ", ".join(dict.fromkeys(labels)))
+    return "; ".join(parts)
+
+
+def alt_text(fig):
+    """A text alternative for ``fig``: the chapter's (:func:`describe`) or one made from what was drawn.
+
+    Made from the title, what the plotting functions here drew (the objective's
+    contours, whose paths, where a run diverged), each panel's axes (with log scales)
+    and the series in its legend: e.g. "Figure, 2 panels. Panel 1: “Rosenbrock”;
+    contours of J(θ) for the Rosenbrock objective, minimum starred; paths of SGD, Adam
+    from the start (black dot); θ₂ against θ₁ ...". Never a file name.
+    """
+    own = getattr(fig, "_gdcourse_alt", None)
+    if own:
+        return own
+    axes = [ax for ax in fig.axes if ax.get_visible() and not hasattr(ax, "_colorbar")]
+    bars = [_clean(ax.get_ylabel() or ax.get_xlabel()) for ax in fig.axes if hasattr(ax, "_colorbar")]
+    head = "Figure"
+    sup = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) is not None else ""
+    if sup:
+        head += f" “{_clean(sup)}”"
+    panels = [_axes_text(ax) for ax in axes]
+    legend_labels = [_clean(t.get_text()) for leg in fig.legends for t in leg.get_texts()]
+    if len(panels) == 1:
+        body = [panels[0]] if panels[0] else []
+    else:
+        head += f", {len(panels)} panels"
+        body = [f"Panel {k + 1}: {t}" for k, t in enumerate(panels) if t]
+    if legend_labels:
+        body.append("series: " + ", ".join(dict.fromkeys(legend_labels)))
+    body += [f"colour bar: {b}" for b in bars if b]
+    return head + (". " + ". ".join(body) if body else "") + "."
 
 
 @lru_cache(maxsize=16)
@@ -87,21 +325,30 @@ def contours(ax, objective, levels=25, n=160):
     ax.set_ylim(y0, y1)
     ax.set_xlabel("θ₁")
     ax.set_ylabel("θ₂")
+    _note(ax, f"contours of J(θ) for the {objective.name} objective" + (", minimum starred" if len(m) else ""))
     return cs
 
 
 def plot_paths(ax, runs, markers=True):
     """Draw each run's path :math:`\\theta_0, \\theta_1, \\dots` (``runs``: label -> Trajectory)."""
     lines = []
-    for i, (name, traj) in enumerate(runs.items()):
+    for i, (name, st) in enumerate(styles(runs).items()):
+        traj = runs[name]
         path = traj.thetas[: traj.last_index + 1]
-        (line,) = ax.plot(path[:, 0], path[:, 1], "-", marker="o" if markers else None, ms=2.5,
-                          lw=1.6, color=color(name, i), label=label(name, traj), zorder=4)
+        (line,) = ax.plot(path[:, 0], path[:, 1], **_kw(st, marker="every" if markers else None, ms=3.5),
+                          label=label(name, traj), zorder=4)
         ax.plot(path[:1, 0], path[:1, 1], "o", color="black", ms=5, zorder=6)
         if traj.diverged_at >= 0:
-            ax.plot(path[-1:, 0], path[-1:, 1], "x", color=color(name, i), ms=10, mew=2.5, zorder=6)
+            ax.plot(path[-1:, 0], path[-1:, 1], "x", color=st["color"], ms=10, mew=2.5, zorder=6)
         lines.append(line)
+    _note(ax, _paths_note(runs))
     return lines
+
+
+def _paths_note(runs):
+    text = f"paths of {', '.join(runs)} from the start (black dot), one marker per step"
+    gone = [f"{n} diverged at step {t.diverged_at} (×)" for n, t in runs.items() if t.diverged_at >= 0]
+    return text + ("; " + ", ".join(gone) if gone else "")
 
 
 def _loss_curve(traj, min_value):
@@ -123,11 +370,17 @@ def _loss_axes(ax, min_value, xlabel):
 
 
 def plot_losses(ax, runs, min_value=None, xlabel="step"):
-    r"""Loss against step for each run; on a log scale of :math:`J - J^*` when ``min_value`` is given."""
-    for i, (name, traj) in enumerate(runs.items()):
+    r"""Loss against step for each run; on a log scale of :math:`J - J^*` when ``min_value`` is given.
+
+    Returns the lines, one per run.
+    """
+    lines = []
+    for i, (name, st) in enumerate(styles(runs).items()):
+        traj = runs[name]
         loss = _loss_curve(traj, min_value)
-        ax.plot(np.arange(len(loss)), loss, color=color(name, i), lw=1.6, label=label(name, traj))
+        lines += ax.plot(np.arange(len(loss)), loss, **_kw(st, k=i), label=label(name, traj))
     _loss_axes(ax, min_value, xlabel)
+    return lines
 
 
 class PathPlot:
@@ -147,13 +400,12 @@ class PathPlot:
         self.min_value = lo if np.isfinite(lo) else None
         _loss_axes(self.ax_loss, self.min_value, "step")
         self.artists = {}
-        for i, name in enumerate(names):
-            c = color(name, i)
+        for i, (name, st) in enumerate(styles(names).items()):
             self.artists[name] = (
-                self.ax_path.plot([], [], "-", marker="o", ms=2.5, lw=1.6, color=c, zorder=4)[0],
+                self.ax_path.plot([], [], **_kw(st, marker="every", ms=3.5), zorder=4)[0],
                 self.ax_path.plot([], [], "o", color="black", ms=5, zorder=6)[0],
-                self.ax_path.plot([], [], "x", color=c, ms=10, mew=2.5, zorder=6)[0],
-                self.ax_loss.plot([], [], color=c, lw=1.6)[0],
+                self.ax_path.plot([], [], "x", color=st["color"], ms=10, mew=2.5, zorder=6)[0],
+                self.ax_loss.plot([], [], **_kw(st, k=i))[0],
             )
         self._legend = None
 
@@ -210,7 +462,9 @@ class PathPlot:
             if self._legend is not None:
                 self._legend.remove()
             # A fixed place: "best" searches every curve's points on each redraw of an explorer.
-            self._legend = self.ax_loss.legend(handles=shown, fontsize=8, loc="upper right") if shown else None
+            self._legend = self.ax_loss.legend(handles=shown, loc="upper right", **_LEGEND) if shown else None
+        self.ax_path.__dict__["_gdcourse_notes"] = self.ax_path._gdcourse_notes[:1] + (
+            [_paths_note({n: runs[n] for n in self.artists if n in runs})] if shown else [])
         return self
 
 
@@ -243,13 +497,14 @@ def plot_history(ax, histories, x="epoch", min_value=None):
     if x not in ("epoch", "time"):
         raise ValueError(f"Invalid x: {x!r} (must be 'epoch' or 'time')")
     lines = []
-    for i, (name, hist) in enumerate(histories.items()):
+    for i, (name, st) in enumerate(styles(histories).items()):
+        hist = histories[name]
         loss = np.asarray(hist.epoch_losses, dtype=np.float64)
         if min_value is not None:
             loss = np.maximum(loss - min_value, 1e-16)
         xs = np.arange(len(loss)) if x == "epoch" else np.asarray(hist.epoch_times)
-        lines += ax.plot(xs, loss, "-", marker="o" if len(loss) <= 30 else None, ms=3, lw=1.6,
-                         color=color(name, i), label=_history_label(name, hist))
+        lines += ax.plot(xs, loss, **_kw(st, marker="every" if len(loss) <= 30 else "sparse", k=i),
+                         label=_history_label(name, hist))
     _loss_axes(ax, min_value, "epoch" if x == "epoch" else "wall-clock seconds of updates")
     if min_value is not None:
         ax.set_ylabel("J(θ) − J*  (whole training set)")
@@ -265,11 +520,12 @@ def plot_batch_losses(ax, histories, per_epoch=False, lw=0.8):
     runs with different batch sizes share one axis; otherwise it counts updates.
     """
     lines = []
-    for i, (name, hist) in enumerate(histories.items()):
+    for i, (name, st) in enumerate(styles(histories).items()):
+        hist = histories[name]
         bl = np.asarray(hist.batch_losses, dtype=np.float64)
         # Update t's loss is measured before it, at epoch (t - 1) / updates per epoch.
         xs = np.arange(len(bl)) / max(hist.updates_per_epoch, 1) if per_epoch else np.arange(1, len(bl) + 1)
-        lines += ax.plot(xs, bl, "-", lw=lw, color=color(name, i), label=_history_label(name, hist))
+        lines += ax.plot(xs, bl, **_kw(st, lw=lw, ms=3.5, k=i), label=_history_label(name, hist))
     ax.set_xlabel("epoch" if per_epoch else "update t")
     ax.set_ylabel("loss of the mini-batch before its update")
     ax.grid(alpha=0.3)
@@ -312,10 +568,9 @@ class HistoryPlot:
         if batch_ylim is not None:
             self.ax_batch.set_ylim(*batch_ylim)
         self.artists = {}
-        for i, name in enumerate(names):
-            c = color(name, i)
-            self.artists[name] = (self.ax_epoch.plot([], [], "-", marker="o", ms=3, lw=1.6, color=c)[0],
-                                  self.ax_batch.plot([], [], "-", lw=0.8, color=c)[0])
+        for i, (name, st) in enumerate(styles(names).items()):
+            self.artists[name] = (self.ax_epoch.plot([], [], **_kw(st, marker="every", ms=3.5))[0],
+                                  self.ax_batch.plot([], [], **_kw(st, lw=0.8, ms=3.5, k=i))[0])
         self.legend = None
 
     @property
@@ -369,7 +624,7 @@ class HistoryPlot:
         if self.legend is None or labels != [t.get_text() for t in self.legend.get_texts()]:
             if self.legend is not None:
                 self.legend.remove()
-            self.legend = self.ax_epoch.legend(handles=shown, fontsize=8, loc="upper right") if shown else None
+            self.legend = self.ax_epoch.legend(handles=shown, loc="upper right", **_LEGEND) if shown else None
         return self
 
 
@@ -382,9 +637,12 @@ from .run import steps_to  # noqa: E402
 
 __all__ += ["NESTEROV_COLORS", "nesterov_arrows", "plot_sweep", "sweep_heatmap"]
 
-#: Colours of the text's Image 4 (G. Hinton's lecture 6c): NAG's jump, correction and update.
-NESTEROV_COLORS = {"jump": "#8c564b", "correction": "#d62728", "nag": PALETTE["NAG"],
+#: Colours of the text's Image 4 (G. Hinton's lecture 6c): NAG's jump (brown), correction (red) and
+#: update (green), Momentum's step (blue). Each arrow also has its own line style (:data:`NESTEROV_LINES`).
+NESTEROV_COLORS = {"jump": PALETTE["RMSprop"], "correction": PALETTE["SGD"], "nag": PALETTE["NAG"],
                    "momentum": PALETTE["Momentum"]}
+#: Line styles of the arrows, so that they are told apart without their colours too.
+NESTEROV_LINES = {"jump": "--", "correction": ":", "nag": "-", "momentum": "-."}
 
 
 def _vector(name, value):
@@ -446,20 +704,21 @@ def nesterov_arrows(ax, theta, gamma_v, eta_grad_ahead, eta_grad_here=None, lege
     theta = _vector("theta", theta)
     gamma_v = _vector("gamma_v", gamma_v)
     ahead = _vector("eta_grad_ahead", eta_grad_ahead)
-    c = NESTEROV_COLORS
+    c, ls = NESTEROV_COLORS, NESTEROV_LINES
     drawn, handles = {}, []
     if eta_grad_here is not None:
         here = _vector("eta_grad_here", eta_grad_here)
-        drawn["momentum_gradient"] = _arrow(ax, theta, -here, c["momentum"], lw=1.8)
-        drawn["momentum_jump"] = _arrow(ax, theta - here, -gamma_v, c["momentum"], lw=1.8, ls="--")
-        handles.append(Line2D([], [], color=c["momentum"], lw=1.8,
-                              label="Momentum: −η∇J(θ), then −γv (blue)"))
-    drawn["jump"] = _arrow(ax, theta, -gamma_v, c["jump"])
-    drawn["correction"] = _arrow(ax, theta - gamma_v, -ahead, c["correction"])
-    drawn["nag"] = _arrow(ax, theta, -(gamma_v + ahead), c["nag"], lw=2.8)
-    handles += [Line2D([], [], color=c["jump"], lw=2.2, label="NAG jump −γv (brown)"),
-                Line2D([], [], color=c["correction"], lw=2.2, label="correction −η∇J(θ − γv) (red)"),
-                Line2D([], [], color=c["nag"], lw=2.8, label="NAG update −vₜ (green)")]
+        drawn["momentum_gradient"] = _arrow(ax, theta, -here, c["momentum"], lw=1.8, ls=ls["momentum"])
+        drawn["momentum_jump"] = _arrow(ax, theta - here, -gamma_v, c["momentum"], lw=1.8, ls=ls["momentum"])
+        handles.append(Line2D([], [], color=c["momentum"], lw=1.8, ls=ls["momentum"],
+                              label="Momentum: −η∇J(θ), then −γv (blue, dash-dot)"))
+    drawn["jump"] = _arrow(ax, theta, -gamma_v, c["jump"], ls=ls["jump"])
+    drawn["correction"] = _arrow(ax, theta - gamma_v, -ahead, c["correction"], ls=ls["correction"])
+    drawn["nag"] = _arrow(ax, theta, -(gamma_v + ahead), c["nag"], lw=2.8, ls=ls["nag"])
+    handles += [Line2D([], [], color=c["jump"], lw=2.2, ls=ls["jump"], label="NAG jump −γv (brown, dashed)"),
+                Line2D([], [], color=c["correction"], lw=2.2, ls=ls["correction"],
+                       label="correction −η∇J(θ − γv) (red, dotted)"),
+                Line2D([], [], color=c["nag"], lw=2.8, ls=ls["nag"], label="NAG update −vₜ (green, solid)")]
     ax.plot(*theta, "o", color="black", ms=6, zorder=8)
     if zoom:
         pts = np.array([p for pair in drawn.values() for p in pair])
@@ -470,7 +729,10 @@ def nesterov_arrows(ax, theta, gamma_v, eta_grad_ahead, eta_grad_here=None, lege
         ax.set_ylim(mid[1] - half, mid[1] + half)
         ax.set_aspect("equal")
     if legend:
-        ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0)
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0, **_LEGEND)
+    _note(ax, "one NAG update drawn as arrows from θ (black dot): the jump −γv, the correction "
+              "−η∇J(θ − γv) and their sum, NAG's update" + (", beside Momentum's step" if eta_grad_here is not None
+                                                            else ""))
     return drawn
 
 
@@ -486,30 +748,39 @@ def plot_sweep(ax, x, runs, min_value, tol, xlabel="η", log_x=True):
     Returns
     -------
     dict
-        name -> the steps drawn (``-1`` where the run never got within ``tol``).
+        name -> the steps drawn (``-1`` where the run never got within ``tol``); its
+        attribute ``lines`` holds the artists drawn (a line per run, and the × marks).
     """
     x = np.asarray(x, dtype=np.float64)
     top = blended_transform_factory(ax.transData, ax.transAxes)
-    out = {}
-    for i, (name, traj) in enumerate(runs.items()):
+    out = Drawn()
+    for i, (name, st) in enumerate(styles(runs).items()):
+        traj = runs[name]
         needed = np.atleast_1d(steps_to(traj, min_value, tol))
         if needed.shape != x.shape:
             raise ValueError(f"Invalid runs[{name!r}]: {needed.size} configurations ({x.size} values of x)")
-        c = color(name, i)
-        ax.plot(x, np.where(needed >= 0, needed, np.nan), "-o", ms=3, lw=1.6, color=c, label=name)
+        out.lines += ax.plot(x, np.where(needed >= 0, needed, np.nan), **_kw(st, marker="every", ms=4), label=name)
         bad = np.atleast_1d(traj.diverged)
         # Only when there is something to mark: an empty unclipped line breaks constrained layout.
         if bad.any():
-            ax.plot(x[bad], np.full(bad.sum(), 0.97 - 0.04 * i), "x", color=c, ms=6, mew=1.5,
-                    transform=top, clip_on=False)
+            out.lines += ax.plot(x[bad], np.full(bad.sum(), 0.97 - 0.04 * i), "x", color=st["color"], ms=6,
+                                 mew=1.5, transform=top, clip_on=False)
         out[name] = needed
     if log_x:
         ax.set_xscale("log")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(f"steps until J − J* < {tol:g} for good")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="best", title="× = diverged", title_fontsize=8)
+    ax.legend(loc="best", title="× = diverged", title_fontsize=8, **_LEGEND)
     return out
+
+
+class Drawn(dict):
+    """What a plot function computed (a dict), with the artists it drew in :attr:`lines`."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines = []
 
 
 def sweep_heatmap(ax, x, y, needed, xlabel="η", ylabel="γ", log_x=True, label="steps to tolerance"):
@@ -542,12 +813,14 @@ def plot_curves(ax, curves, xlabel, ylabel, logx=False, logy=False, markers=Fals
     Parameters
     ----------
     curves : dict
-        label -> ``(x, y)``; a label that starts with a rule's name gets its colour.
+        label -> ``(x, y)``; each label is drawn in its :func:`style`.
+    markers : bool
+        Mark every point (otherwise about ten markers along each curve).
     """
     lines = []
-    for i, (name, (xs, ys)) in enumerate(curves.items()):
-        lines += ax.plot(xs, ys, "-", marker="o" if markers else None, ms=3, lw=1.6,
-                         color=color(name, i), label=name)
+    for i, (name, st) in enumerate(styles(curves).items()):
+        xs, ys = curves[name]
+        lines += ax.plot(xs, ys, **_kw(st, marker="every" if markers else "sparse", ms=3.5, k=i), label=name)
     if logx:
         ax.set_xscale("log")
     if logy:
@@ -629,19 +902,23 @@ class RacePlot:
                 ax.set_aspect("equal")
                 for s in getattr(objective, "saddle_points", np.empty((0, 2))):
                     ax.plot(*s, "+", color="black", ms=10, mew=2, zorder=5)
-            for i, (name, traj) in enumerate(self.runs.items()):
-                c = color(name, i)
+            for i, (name, st) in enumerate(styles(self.runs).items()):
+                c, ls, mk = st["color"], st["linestyle"], st["marker"]
                 if panel == "surface":
-                    arts = (ax.plot([], [], [], "-", color=c, lw=1.6)[0],
-                            ax.plot([], [], [], "o", color=c, ms=5)[0])
+                    arts = (ax.plot([], [], [], color=c, ls=ls, lw=1.6)[0],
+                            ax.plot([], [], [], mk, color=c, ms=6)[0])
                 else:
-                    arts = (ax.plot([], [], "-", color=c, lw=1.6, zorder=4)[0],
-                            ax.plot([], [], "o", color=c, ms=6, mec="black", mew=0.5, zorder=6)[0])
+                    arts = (ax.plot([], [], color=c, ls=ls, lw=1.6, zorder=4)[0],
+                            ax.plot([], [], mk, color=c, ms=7, mec="black", mew=0.5, zorder=6)[0])
                 self.lines.setdefault(name, []).append((panel, arts))
+            _note(ax, f"race of {', '.join(self.runs)} on the {objective.name} objective, each a line to a "
+                      "marker at its current step" + (" on the 3-D surface" if panel == "surface" else ""))
         self.axes = fig.axes[-len(panels):]
-        handles = [self.lines[name][0][1][0] for name in self.runs]
+        # The legend shows each run's line and its marker, as on the panels.
+        handles = [Line2D([], [], color=st["color"], ls=st["linestyle"], lw=1.6, marker=st["marker"], ms=6,
+                          mec="black", mew=0.5) for st in styles(self.runs).values()]
         fig.legend(handles, [label(n, t) for n, t in self.runs.items()], loc="outside right center",
-                   fontsize=8, frameon=False)
+                   frameon=False, **_LEGEND)
         # The longest title, so that the layout leaves room for every frame's.
         self.suptitle = fig.suptitle(self._title(self.n_steps))
 
@@ -688,7 +965,7 @@ def _frame_palette():
     import PIL.Image
     from matplotlib.colors import to_rgb
 
-    rgb = [to_rgb(c) for c in (*PALETTE.values(), *_EXTRA, "gold")] + [(g, g, g) for g in np.linspace(0, 1, 24)]
+    rgb = [to_rgb(c) for c in (*PALETTE.values(), *_NAMED.values(), *_EXTRA, "gold")] + [(g, g, g) for g in np.linspace(0, 1, 24)]
     flat = (np.array(rgb) * 255).round().astype(np.uint8).ravel().tolist()
     pal = PIL.Image.new("P", (1, 1))
     pal.putpalette(flat + [0] * (768 - len(flat)))
@@ -699,7 +976,8 @@ _PLAYER = """<div id="{id}" class="gdcourse-animation" style="max-width:{width}p
 <img src="data:image/png;base64,{first}" alt="{alt}" style="width:100%;height:auto">
 <div style="display:flex;align-items:center;gap:0.6em;font:13px sans-serif">
 <button type="button" style="min-width:6em">&#9654; play</button>
-<input type="range" min="0" max="{last}" value="0" step="1" style="flex:1" aria-label="frame">
+<input type="range" min="0" max="{last}" value="0" step="1" style="flex:1"
+ aria-label="animation frame: the step shown" aria-valuetext="step {step0}">
 <span>step {step0}</span></div></div>
 <script>(function () {{
   var root = document.getElementById("{id}"), frames = {frames}, steps = {steps};
@@ -707,7 +985,7 @@ _PLAYER = """<div id="{id}" class="gdcourse-animation" style="max-width:{width}p
       slider = root.querySelector("input"), text = root.querySelector("span"), i = 0, timer = null;
   function show(j) {{
     i = j; img.src = "data:image/png;base64," + frames[j]; slider.value = j;
-    text.textContent = "step " + steps[j];
+    text.textContent = "step " + steps[j]; slider.setAttribute("aria-valuetext", "step " + steps[j]);
   }}
   function stop() {{ clearInterval(timer); timer = null; button.innerHTML = "&#9654; play"; }}
   button.onclick = function () {{
@@ -749,7 +1027,10 @@ class PathAnimation:
         self.figure = Figure(figsize=_race_size(view, figsize), dpi=dpi, layout="constrained")
         self.race = RacePlot(self.figure, objective, runs, view=view, title=title, **kwargs)
         self.steps = frame_steps(self.race.n_steps, frames)
-        self.fps, self.alt = fps, f"{self.race.title}: {', '.join(runs)}"
+        self.fps = fps
+        self.alt = (f"Animation of {', '.join(runs)} on the {objective.name} objective, drawn step by step from "
+                    f"step 0 to {self.race.n_steps}: each run a line ending in its marker. "
+                    f"{alt_text(self.figure)}")
         self.frames = self._render()
 
     def _render(self):
@@ -781,12 +1062,13 @@ class PathAnimation:
     def to_html(self):
         """The player as self-contained HTML; ``len`` of it is what it adds to a page."""
         import base64
+        import html
         import json
         import uuid
 
         b64 = [base64.b64encode(f).decode("ascii") for f in self.frames]
         return _PLAYER.format(id=f"gdcourse-anim-{uuid.uuid4().hex[:12]}", width=int(self.figure.bbox.width),
-                              first=b64[0], alt=self.alt, last=len(b64) - 1, step0=int(self.steps[0]),
+                              first=b64[0], alt=html.escape(self.alt, quote=True), last=len(b64) - 1, step0=int(self.steps[0]),
                               frames=json.dumps(b64), steps=json.dumps([int(k) for k in self.steps]),
                               interval=int(round(1000 / self.fps)))
 
@@ -871,86 +1153,106 @@ def plot_timeline(ax, result, until=None, shard=0):
     """Each worker's gradient computations as bars in simulated time; arrivals at a shard as ticks.
 
     ``result`` is a :class:`gdcourse.parallel.SimResult`. Every arrival at shard ``shard``
-    is marked on its worker's row and labelled with its staleness.
+    is marked on its worker's row and labelled with its staleness. Returns the artists: a bar
+    collection per worker, the arrival marks, and the staleness labels.
     """
     until = result.step_end.max() if until is None else until
     W = int(result.step_worker.max()) + 1
+    drawn = []
     for w in range(W):
         mine = (result.step_worker == w) & (result.step_start < until)
         spans = [(s, e - s) for s, e in zip(result.step_start[mine], result.step_end[mine])]
-        ax.broken_barh(spans, (w - 0.3, 0.6), facecolors=_EXTRA[w % len(_EXTRA)], alpha=0.35,
-                       edgecolors="black", linewidth=0.6)
+        drawn.append(ax.broken_barh(spans, (w - 0.3, 0.6), facecolors=_EXTRA[w % len(_EXTRA)], alpha=0.35,
+                                    edgecolors="black", linewidth=0.6))
     arrived = (result.apply_shard == shard) & (result.apply_time <= until) & (result.apply_worker >= 0)
-    ax.plot(result.apply_time[arrived], result.apply_worker[arrived] + 0.42, "v", color="black", ms=5)
+    drawn += ax.plot(result.apply_time[arrived], result.apply_worker[arrived] + 0.42, "v", color="black", ms=5)
     for t, w, s in zip(result.apply_time[arrived], result.apply_worker[arrived], result.staleness[arrived]):
-        ax.text(t, w + 0.5, str(s), ha="center", va="bottom", fontsize=8)
+        drawn.append(ax.text(t, w + 0.5, str(s), ha="center", va="bottom", fontsize=8))
     ax.set_yticks(range(W), [f"worker {w}" for w in range(W)])
     ax.set_ylim(-0.6, W + 0.2)
     ax.set_xlim(0, until)
     ax.set_xlabel("simulated time (units of the mean compute time)")
     ax.set_title("gradients in flight; ▼ = applied by the server, with its staleness")
-    return ax
+    _note(ax, f"timeline of {W} workers, each gradient computation a bar on its worker's row")
+    return drawn
 
 
 def plot_staleness(ax, results):
-    """Histogram of the staleness of every applied update (``results``: label -> SimResult), means marked."""
-    for i, (name, r) in enumerate(results.items()):
-        s = r.staleness
-        c = color(name, i)
+    """Histogram of the staleness of every applied update (``results``: label -> SimResult), means marked.
+
+    Returns the artists: each result's histogram outline and its mean's vertical line.
+    """
+    drawn = []
+    for i, (name, st) in enumerate(styles(results).items()):
+        s = results[name].staleness
         bins = np.arange(-0.5, s.max() + 1.5) if s.size else [0, 1]
-        ax.hist(s, bins=bins, density=True, histtype="step", lw=1.6, color=c,
-                label=f"{name}: mean {s.mean():.1f}")
-        ax.axvline(s.mean(), color=c, ls=":", lw=1.2)
+        *_, patches = ax.hist(s, bins=bins, density=True, histtype="step", lw=1.6, color=st["color"],
+                              ls=st["linestyle"], label=f"{name}: mean {s.mean():.1f}")
+        drawn += list(patches)
+        drawn.append(ax.axvline(s.mean(), color=st["color"], ls=st["linestyle"], lw=1.2, marker=st["marker"],
+                                markevery=[1], ms=6))
     ax.set_xlabel("staleness (updates applied between read and write)")
     ax.set_ylabel("fraction of updates")
-    ax.legend(fontsize=8)
+    ax.legend(**_LEGEND)
     ax.grid(alpha=0.3)
-    return ax
+    return drawn
 
 
 def plot_sim_losses(ax, results, x="steps", min_value=None):
     r"""Loss of the server's parameters against gradients computed (``x="steps"``) or simulated time.
 
-    With ``min_value`` (:math:`J^*`) the curves show :math:`J - J^*` on a log scale.
+    With ``min_value`` (:math:`J^*`) the curves show :math:`J - J^*` on a log scale. Returns the lines.
     """
     if x not in ("steps", "time"):
         raise ValueError(f"Invalid x: {x!r} (must be 'steps' or 'time')")
-    for i, (name, r) in enumerate(results.items()):
+    lines = []
+    for i, (name, st) in enumerate(styles(results).items()):
+        r = results[name]
         loss = r.losses if min_value is None else np.maximum(r.losses - min_value, 1e-16)
         xs = r.steps if x == "steps" else r.times
         lab = name + (f" (diverged after {r.diverged_at} gradients)" if np.ndim(r.diverged_at) == 0
                       and r.diverged_at >= 0 else "")
-        ax.plot(xs, loss, lw=1.6, color=color(name, i), label=lab)
+        lines += ax.plot(xs, loss, **_kw(st, k=i), label=lab)
     _loss_axes(ax, min_value, "gradients computed (all workers)" if x == "steps"
                else "simulated time (units of the mean compute time)")
     ax.minorticks_off()  # minor ticks of a log axis cost more to draw than the curves
-    ax.legend(fontsize=8)
-    return ax
+    ax.legend(**_LEGEND)
+    return lines
 
 
 def plot_drift(ax, results, x="steps"):
-    r"""How far the workers' parameters are from the server's: :math:`\sqrt{\frac1W\sum_i\lVert x^i-\theta\rVert^2}`."""
-    for i, (name, r) in enumerate(results.items()):
-        ax.plot(r.steps if x == "steps" else r.times, r.drift, lw=1.6, color=color(name, i), label=name)
+    r"""How far the workers' parameters are from the server's: :math:`\sqrt{\frac1W\sum_i\lVert x^i-\theta\rVert^2}`.
+
+    Returns the lines.
+    """
+    lines = []
+    for i, (name, st) in enumerate(styles(results).items()):
+        r = results[name]
+        lines += ax.plot(r.steps if x == "steps" else r.times, r.drift, **_kw(st, k=i), label=name)
     ax.set_xlabel("gradients computed (all workers)" if x == "steps" else "simulated time")
     ax.set_ylabel("RMS distance of workers from the server")
-    ax.legend(fontsize=8)
+    ax.legend(**_LEGEND)
     ax.grid(alpha=0.3)
-    return ax
+    return lines
 
 
 def plot_hogwild(ax, runs, x="updates"):
-    """Loss of the shared weights against updates made or wall-clock seconds (``runs``: label -> HogwildRun)."""
+    """Loss of the shared weights against updates made or wall-clock seconds (``runs``: label -> HogwildRun).
+
+    Returns the lines.
+    """
     if x not in ("updates", "time"):
         raise ValueError(f"Invalid x: {x!r} (must be 'updates' or 'time')")
-    for i, (name, r) in enumerate(runs.items()):
-        ax.plot(r.updates if x == "updates" else r.times * 1e3, r.losses, lw=1.6, color=color(name, i),
-                label=name, marker="o" if len(r.losses) < 25 else None, ms=3)
+    lines = []
+    for i, (name, st) in enumerate(styles(runs).items()):
+        r = runs[name]
+        lines += ax.plot(r.updates if x == "updates" else r.times * 1e3, r.losses,
+                         **_kw(st, marker="every" if len(r.losses) < 25 else "sparse", ms=3.5, k=i), label=name)
     ax.set_xlabel("updates made (all workers)" if x == "updates" else "wall-clock milliseconds")
     ax.set_ylabel("J(w) on all the data")
-    ax.legend(fontsize=8)
+    ax.legend(**_LEGEND)
     ax.grid(alpha=0.3)
-    return ax
+    return lines
 
 
 # --- The family tree of the rules (the conclusion) ---------------------------------------------
@@ -977,6 +1279,19 @@ _TREE_XY = {"SGD": (0.0, 4.0), "Momentum": (-2.3, 3.0), "Adagrad": (2.3, 3.0), "
             "Nadam": (-1.1, -0.7), "AMSGrad": (1.1, -0.7), "AdamW": (3.3, -0.7)}
 
 
+def _luminance(c):
+    from matplotlib.colors import to_rgb
+
+    lin = [v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4 for v in to_rgb(c)]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def _contrast(c1, c2):
+    """WCAG contrast ratio of two colours (1 to 21)."""
+    a, b = sorted((_luminance(c1), _luminance(c2)))
+    return (b + 0.05) / (a + 0.05)
+
+
 def family_tree(ax=None, figsize=(11, 5.6)):
     """The rules as a family tree: an arrow from a rule to the one that fixes a weakness of it.
 
@@ -999,10 +1314,13 @@ def family_tree(ax=None, figsize=(11, 5.6)):
     for i, (name, (x, y)) in enumerate(_TREE_XY.items()):
         after = name not in PALETTE
         ax.text(x, y, name, ha="center", va="center", fontsize=11, fontweight="bold",
-                color="black" if after else "white",
+                color="black" if after or _contrast(color(name, i), "white") < 4.5 else "white",
                 bbox=dict(boxstyle="round,pad=0.35", fc="white" if after else color(name, i),
                           ec=color(name, i) if not after else "black", ls="--" if after else "-", lw=1.4))
     ax.set_xlim(-4.0, 4.3)
     ax.set_ylim(-1.1, 4.4)
     ax.axis("off")
     return ax
+
+
+_show_figures_in_ipython()

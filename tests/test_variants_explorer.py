@@ -122,6 +122,7 @@ def test_plot_curves_draws_each_named_curve_in_its_colour():
     lines = plotting.plot_curves(ax, {"SGD η = 0.1": ([1, 2, 3], [3.0, 2.0, 1.0]), "other": ([1, 2], [1.0, 0.5])},
                                  "t", "η_t", logy=True)
     assert [l.get_label() for l in lines] == ["SGD η = 0.1", "other"]
-    assert lines[0].get_color() == plotting.PALETTE["SGD"]
+    # Keyed on the exact label (issue 17): "SGD η = 0.1" has a style of its own, not SGD's.
+    assert lines[0].get_color() == plotting.style("SGD η = 0.1")["color"] != plotting.PALETTE["SGD"]
     np.testing.assert_array_equal(lines[1].get_ydata(), [1.0, 0.5])
     assert ax.get_yscale() == "log" and ax.get_xscale() == "linear"
