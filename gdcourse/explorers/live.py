@@ -1,0 +1,35 @@
+"""The live front-end: an anywidget that draws with the page's code and asks the kernel for data."""
+from __future__ import annotations
+
+import anywidget
+import traitlets
+
+from .render import CODE, CSS
+
+
+class LiveExplorer(anywidget.AnyWidget):
+    """The explorer in Jupyter: every control change reaches the kernel, which sends new curves."""
+
+    _esm = CODE + "\nexport default { render };\n"
+    _css = CSS
+    spec = traitlets.Dict().tag(sync=True)
+    data = traitlets.Dict().tag(sync=True)
+    index = traitlets.Dict().tag(sync=True)
+    live = traitlets.Bool(True).tag(sync=True)
+
+    def __init__(self, explorer):
+        data = explorer.data()
+        spec = explorer.spec(page=False)
+        spec["styles"].update(explorer._styles_for(data))
+        super().__init__(spec=spec, data=data, index=dict(explorer.index))
+        self.explorer = explorer
+        self.observe(self._changed, names="index")
+
+    def _changed(self, change):
+        new = {k: int(v) for k, v in change["new"].items()}
+        self.explorer.index.update(new)
+        data = self.explorer.data()
+        missing = self.explorer._styles_for(data).keys() - self.spec["styles"].keys()
+        if missing:
+            self.spec = {**self.spec, "styles": {**self.spec["styles"], **self.explorer._styles_for(data)}}
+        self.data = data
