@@ -288,6 +288,8 @@ class Explorer:
         bundle = {"text/plain": f"<explorer: {self.title}>", "text/html": self.to_html()}
         try:
             live = self.widget._repr_mimebundle_()
+            if isinstance(live, tuple):   # (data, metadata)
+                live = live[0]
         except ImportError:   # no anywidget: the page's front-end, which needs no kernel, everywhere
             return bundle
         bundle.update({k: v for k, v in live.items() if k != "text/plain"})

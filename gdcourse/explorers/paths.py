@@ -141,7 +141,7 @@ def paths(rules, objective="ravine", steps=100, lr=None, shared=None, param_rule
             d = float(np.log10(given))
             lo, hi = np.floor(4 * d) / 4 - 2, np.ceil(4 * d) / 4 + 0.5
         values = np.round(np.arange(lo, hi + 1e-9, 0.25), 4)
-        values = np.unique(np.r_[values[np.abs(values - d) > 0.05], round(d, 6)])
+        values = np.unique(np.r_[values[np.abs(values - d) > 0.05], float(d)])
         controls.append(Slider(f"lr_{r}", f"learning rate η of {r}, log scale", values, d, short=f"η {r}",
                                fmt=_eta))
     if pname is not None:
