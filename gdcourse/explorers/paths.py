@@ -153,11 +153,13 @@ def paths(rules, objective="ravine", steps=100, lr=None, shared=None, param_rule
         rest = "" if param_rules == [r for r in rules if pname in RULES[r].defaults] else f" of {', '.join(param_rules)}"
         controls.append(Slider(pname, label + rest, values, d, short=sym, fmt=_eps if pname == "eps" else ".3g"))
     (x0, x1), (y0, y1) = obj.window
-    if start:
-        controls.append(Slider("x0", "start point θ₁", np.linspace(x0, x1, 9), obj.start[0], short="θ₁ start",
-                               page=False))
-        controls.append(Slider("y0", "start point θ₂", np.linspace(y0, y1, 9), obj.start[1], short="θ₂ start",
-                               page=False))
+    if start:   # nine points across the window, and the objective's own start exactly
+        for name, (a, b), s0 in (("x0", (x0, x1), obj.start[0]), ("y0", (y0, y1), obj.start[1])):
+            grid = np.linspace(a, b, 9)
+            grid = np.unique(np.r_[grid[np.abs(grid - s0) > (b - a) / 20], float(s0)])
+            sym = "θ₁" if name == "x0" else "θ₂"
+            controls.append(Slider(name, f"start point, coordinate {sym}", grid, s0, short=f"{sym} start",
+                                   page=False))
     if play:
         every = max(1, steps // 60)
         controls.append(Slider("shown", "step shown", list(range(0, steps, every)) + [steps], steps,
