@@ -233,7 +233,8 @@ class Explorer:
 
     # --- the picture's specification ---------------------------------------------------------
 
-    def spec(self, page):
+    def picture(self, page):
+        """The picture's specification for the browser: title, description, controls, panels, styles."""
         names = list(self.order)
         data = self.page_data() if page else None
         for it in (data or {"items": []})["items"]:
@@ -252,7 +253,7 @@ class Explorer:
 
     def to_html(self):
         """The kernel-free explorer: the grid's curves, the controls and the drawing code, in one ``div``."""
-        spec = self.spec(page=True)
+        spec = self.picture(page=True)
         index = {n: c.default for n, c in self.controls.items() if c.page}
         payload = json.dumps({"spec": spec, "data": self.page_data(), "index": index}, separators=(",", ":"),
                              allow_nan=False).replace("</", "<\\/")

@@ -19,7 +19,7 @@ class LiveExplorer(anywidget.AnyWidget):
 
     def __init__(self, explorer):
         data = explorer.data()
-        spec = explorer.spec(page=False)
+        spec = explorer.picture(page=False)
         spec["styles"].update(explorer._styles_for(data))
         super().__init__(spec=spec, data=data, index=dict(explorer.index))
         self.explorer = explorer

@@ -7,6 +7,8 @@ one rule's slider reruns that rule alone and a setting seen before costs a look-
 """
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from .. import objectives as objs
@@ -53,18 +55,17 @@ def contour_lines(objective, levels=14, n=90):
 
 
 class _PathRuns:
-    """Every run made so far, per rule and setting ``(log₁₀ η, p, x₀, y₀)``."""
+    """Every run made so far, per rule and setting ``(log₁₀ η, (shared values), θ₁ start, θ₂ start)``."""
 
-    def __init__(self, obj, steps, pname, param_rules):
-        self.obj, self.steps, self.pname, self.param_rules = obj, steps, pname, param_rules
+    def __init__(self, obj, steps, names):
+        self.obj, self.steps, self.names = obj, steps, names
         self.memo = {}
 
-    def hyper(self, rule, lr, p):
-        hp = {}
-        if lr is not None:
-            hp["lr"] = 10.0**lr
-        if p is not None:
-            hp[self.pname] = 10.0**p if self.pname == "eps" else p
+    def hyper(self, lr, ps):
+        hp = {} if lr is None else {"lr": 10.0**lr}
+        for name, p in zip(self.names, ps):
+            if p is not None:
+                hp[name] = 10.0**p if name == "eps" else p
         return hp
 
     def get(self, rule, settings):
@@ -73,7 +74,7 @@ class _PathRuns:
         if missing:
             cols = {}
             for s in missing:
-                for k, v in self.hyper(rule, s[0], s[1]).items():
+                for k, v in self.hyper(s[0], s[1]).items():
                     cols.setdefault(k, []).append(v)
             opt = make(rule, **{k: np.asarray(v, dtype=float)[:, None] for k, v in cols.items()})
             theta0 = np.array([[s[2], s[3]] for s in missing], dtype=float)
@@ -83,6 +84,12 @@ class _PathRuns:
                 self.memo[rule, s] = (traj.thetas[: last + 1, c], traj.losses[: last + 1, c],
                                       int(np.atleast_1d(traj.diverged_at)[c]))
         return {s: self.memo[rule, s] for s in settings}
+
+
+def _grid_with(values, exact, apart):
+    """``values`` without those within ``apart`` of ``exact``, and ``exact`` itself: the default is on the grid."""
+    values = np.asarray(values, dtype=float)
+    return np.unique(np.r_[values[np.abs(values - exact) > apart], float(exact)])
 
 
 def paths(rules, objective="ravine", steps=100, lr=None, shared=None, param_rules=None, start=False, play=False,
@@ -99,14 +106,17 @@ def paths(rules, objective="ravine", steps=100, lr=None, shared=None, param_rule
         Steps of every run.
     lr : dict, optional
         rule -> its starting :math:`\eta` (the slider covers two decades below it and half a
-        decade above, a quarter decade apart), or ``(lo, hi, default)`` in :math:`\log_{10}\eta`.
-        By default the rule's own default :math:`\eta`.
+        decade above, a quarter decade apart, with the starting value exactly), or
+        ``(lo, hi, default)`` in :math:`\log_{10}\eta`. By default the rule's own default.
     shared : dict, optional
-        One shared hyperparameter, name -> starting value, or ``(values, default)``
-        (``gamma``, ``beta1``, ``beta2``, or ``eps`` given as :math:`\log_{10}\epsilon`):
-        one slider for every rule that has it. Rules without it keep their default.
-    param_rules : list of str, optional
-        The rules the shared slider moves (by default every rule that has it).
+        Shared hyperparameters (``gamma``, ``beta1``, ``beta2``, ``eps``), name -> starting
+        value or ``(values, default)`` or ``(values, default, False)`` (live only: the page
+        keeps the default), ``eps`` values as :math:`\log_{10}\epsilon`: one slider each,
+        moving every rule that has it. The page precomputes every combination, so keep the
+        grids short when there are several.
+    param_rules : list of str or dict, optional
+        The rules the shared sliders move (a dict: per hyperparameter); by default every rule
+        that has it. The others keep their default.
     start : bool
         Sliders for the start point (live only: the page keeps the objective's start).
     play : bool
@@ -119,16 +129,16 @@ def paths(rules, objective="ravine", steps=100, lr=None, shared=None, param_rule
     if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 1:
         raise ValueError(f"Invalid steps: {steps!r} (must be an integer >= 1)")
     shared = dict(shared or {})
-    if len(shared) > 1 or not set(shared) <= set(SHARED):
-        raise ValueError(f"Invalid shared: {shared!r} (at most one of {', '.join(SHARED)})")
-    pname = next(iter(shared), None)
-    if pname is not None:
-        has = [r for r in rules if pname in RULES[r].defaults]
-        if param_rules is not None and not set(param_rules) <= set(has):
-            raise ValueError(f"Invalid param_rules: {list(param_rules)!r} (must be rules of {has!r})")
-        param_rules = list(param_rules if param_rules is not None else has)
-    else:
-        param_rules = []
+    if not set(shared) <= set(SHARED):
+        raise ValueError(f"Invalid shared: {sorted(shared)!r} (must be among {', '.join(SHARED)})")
+    names = list(shared)
+    moves = {}
+    for name in names:
+        has = [r for r in rules if name in RULES[r].defaults]
+        want = param_rules.get(name) if isinstance(param_rules, dict) else param_rules
+        if want is not None and not set(want) <= set(has):
+            raise ValueError(f"Invalid param_rules: {list(want)!r} (must be rules of {has!r})")
+        moves[name] = list(want if want is not None else has)
 
     controls = []
     for r in rules:
@@ -137,88 +147,84 @@ def paths(rules, objective="ravine", steps=100, lr=None, shared=None, param_rule
         given = (lr or {}).get(r, RULES[r].defaults["lr"])
         if isinstance(given, tuple):
             lo, hi, d = given
-        else:   # a quarter-decade grid around the chapter's own η, which is on it exactly
+        else:
             d = float(np.log10(given))
             lo, hi = np.floor(4 * d) / 4 - 2, np.ceil(4 * d) / 4 + 0.5
-        values = np.round(np.arange(lo, hi + 1e-9, 0.25), 4)
-        values = np.unique(np.r_[values[np.abs(values - d) > 0.05], float(d)])
+        values = _grid_with(np.round(np.arange(lo, hi + 1e-9, 0.25), 4), d, 0.05)
         controls.append(Slider(f"lr_{r}", f"learning rate η of {r}, log scale", values, d, short=f"η {r}",
                                fmt=_eta))
-    if pname is not None:
-        label, sym, values = SHARED[pname]
-        given = shared[pname]
-        values, d = (given if isinstance(given, tuple) else (values, given))
-        if pname == "eps" and not isinstance(given, tuple):
+    for name in names:
+        label, sym, values = SHARED[name]
+        given = shared[name]
+        values, d, page = (tuple(given) + (True,))[:3] if isinstance(given, tuple) else (values, given, True)
+        if name == "eps" and not isinstance(given, tuple):
             d = np.log10(given)
-        rest = "" if param_rules == [r for r in rules if pname in RULES[r].defaults] else f" of {', '.join(param_rules)}"
-        controls.append(Slider(pname, label + rest, values, d, short=sym, fmt=_eps if pname == "eps" else ".3g"))
+        values = _grid_with(values, d, 1e-9)
+        rest = "" if moves[name] == [r for r in rules if name in RULES[r].defaults] else f" of {', '.join(moves[name])}"
+        controls.append(Slider(name, label + rest, values, d, short=sym, fmt=_eps if name == "eps" else ".3g",
+                               page=page))
     (x0, x1), (y0, y1) = obj.window
     if start:   # nine points across the window, and the objective's own start exactly
         for name, (a, b), s0 in (("x0", (x0, x1), obj.start[0]), ("y0", (y0, y1), obj.start[1])):
-            grid = np.linspace(a, b, 9)
-            grid = np.unique(np.r_[grid[np.abs(grid - s0) > (b - a) / 20], float(s0)])
             sym = "θ₁" if name == "x0" else "θ₂"
-            controls.append(Slider(name, f"start point, coordinate {sym}", grid, s0, short=f"{sym} start",
-                                   page=False))
+            controls.append(Slider(name, f"start point, coordinate {sym}", _grid_with(np.linspace(a, b, 9), s0,
+                                                                                      (b - a) / 20),
+                                   s0, short=f"{sym} start", page=False))
     if play:
         every = max(1, steps // 60)
         controls.append(Slider("shown", "step shown", list(range(0, steps, every)) + [steps], steps,
                                short="step", fmt=".0f", truncates=True))
+    by_name = {c.name: c for c in controls}
 
     lo_val = obj.min_value if np.isfinite(obj.min_value) else None
-    memo = _PathRuns(obj, steps, pname, param_rules)
-    starts = {"x0": float(obj.start[0]), "y0": float(obj.start[1])}
+    memo = _PathRuns(obj, steps, names)
+    s0 = (float(obj.start[0]), float(obj.start[1]))
 
     def compute(values, live=False):
-        xs = values.get("x0", [starts["x0"]])
-        ys = values.get("y0", [starts["y0"]])
-        if start and live:
-            # Live: run every start of the grid at once, so moving the start is a look-up.
-            xs, ys = controls_by["x0"].values, controls_by["y0"].values
+        xs, ys = values.get("x0", [s0[0]]), values.get("y0", [s0[1]])
+        # Live, every start of the grid runs at once, so that moving the start is a look-up.
+        run_xs, run_ys = (by_name["x0"].values, by_name["y0"].values) if start and live else (xs, ys)
         items, lines = [], []
         for r in rules:
             lrs = values.get(f"lr_{r}", [None])
-            ps = values.get(pname, [None]) if r in param_rules else [None]
-            want = [(l, p, x, y) for l in lrs for p in ps for x in xs for y in ys]
-            ask = [(l, p, x, y) for (l, p, x, y) in want
-                   if x in values.get("x0", [x]) and y in values.get("y0", [y])]
-            got = memo.get(r, want)
-            for s in ask:
-                thetas, losses, k = got[s]
-                key = {f"lr_{r}": s[0], pname: s[1], "x0": s[2] if start else None,
-                       "y0": s[3] if start else None}
-                key = {a: b for a, b in key.items() if b is not None and a is not None}
-                gap = np.maximum(losses - lo_val, 1e-16) if lo_val is not None else losses
-                items.append(series(0, r, thetas[:, 1], thetas[:, 0], key))
-                items.append(series(1, r, gap, None, key))
-                msg = (f"{r}: diverged at step {k}" if k >= 0 else
-                       f"{r}: {'J − J*' if lo_val is not None else 'J'} = {gap[-1]:.3g} after {steps} steps")
-                lines.append(status(msg, key))
-        if start:
-            for x in values["x0"]:
-                for y in values["y0"]:
-                    items.append(series(0, "start", [y], [x], {"x0": x, "y0": y}))
-        else:
-            items.append(series(0, "start", [starts["y0"]], [starts["x0"]]))
+            grids = [values[n] if r in moves[n] else [None] for n in names]
+            combos = list(itertools.product(lrs, itertools.product(*grids)))
+            got = memo.get(r, [(l, ps, x, y) for l, ps in combos for x in run_xs for y in run_ys])
+            for l, ps in combos:
+                for x in xs:
+                    for y in ys:
+                        thetas, losses, k = got[l, ps, x, y]
+                        key = {f"lr_{r}": l, **dict(zip(names, ps))}
+                        if start:
+                            key.update(x0=x, y0=y)
+                        key = {a: b for a, b in key.items() if b is not None}
+                        gap = np.maximum(losses - lo_val, 1e-16) if lo_val is not None else losses
+                        items.append(series(0, r, thetas[:, 1], thetas[:, 0], key))
+                        items.append(series(1, r, gap, None, key))
+                        msg = (f"{r}: diverged at step {k}" if k >= 0 else
+                               f"{r}: {'J − J*' if lo_val is not None else 'J'} = {gap[-1]:.3g} after {steps} steps")
+                        lines.append(status(msg, key))
+        for x in xs:
+            for y in ys:
+                items.append(series(0, "start", [y], [x], {"x0": x, "y0": y} if start else {}))
         return items, lines
 
-    controls_by = {c.name: c for c in controls}
     marks = [{"x": float(m[0]), "y": float(m[1]), "shape": "M0,-1L0.8,0L0,1L-0.8,0Z", "color": "gold",
               "label": "minimum", "size": 7} for m in obj.minima]
     panels = [{"title": obj.name, "xlabel": "θ₁", "ylabel": "θ₂", "xlim": [x0, x1], "ylim": [y0, y1],
                "background": contour_lines(obj), "marks": marks, "markers": 10},
               {"title": "loss", "xlabel": "step", "ylabel": "J(θₜ) − J*" if lo_val is not None else "J(θₜ)",
                "ylog": lo_val is not None, "xlim": [0, steps], "markers": 10}]
-    names = ", ".join(rules)
+    listed = ", ".join(rules)
     text = description or (
-        f"Left: the paths of {names} on the contour lines of the {obj.name} objective, from the black start "
+        f"Left: the paths of {listed} on the contour lines of the {obj.name} objective, from the black start "
         f"point towards the minimum (gold diamond), {steps} steps. Right: each rule's "
         f"{'distance to the minimal loss, J − J*, on a log scale' if lo_val is not None else 'loss J'} against "
         f"the step. Each rule has its own colour, line style and marker; the lines under the picture say "
         f"where each run ended or when it diverged.")
-    ex = PathExplorer(title or f"{names} on the {obj.name}", text, controls, compute, panels,
+    ex = PathExplorer(title or f"{listed} on the {obj.name}", text, controls, compute, panels,
                       styles={"start": {"color": "#000000", "dash": [], "marker": "circle"}}, order=list(rules))
-    ex.objective, ex.rules, ex.steps, ex.shared_name, ex.param_rules = obj, list(rules), steps, pname, param_rules
+    ex.objective, ex.rules, ex.steps, ex.shared_names, ex.moves = obj, list(rules), steps, names, moves
     return ex
 
 
@@ -231,11 +237,9 @@ class PathExplorer(Explorer):
         v, out = self.values, {}
         theta0 = np.array([v.get("x0", self.objective.start[0]), v.get("y0", self.objective.start[1])])
         for r in self.rules:
-            hp = {}
-            if f"lr_{r}" in v:
-                hp["lr"] = 10.0 ** v[f"lr_{r}"]
-            if self.shared_name is not None and r in self.param_rules:
-                p = v[self.shared_name]
-                hp[self.shared_name] = 10.0**p if self.shared_name == "eps" else p
+            hp = {"lr": 10.0 ** v[f"lr_{r}"]} if f"lr_{r}" in v else {}
+            for name in self.shared_names:
+                if r in self.moves[name]:
+                    hp[name] = 10.0 ** v[name] if name == "eps" else v[name]
             out[r] = run(make(r, **hp), self.objective, theta0, self.steps)
         return out
