@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .explorers import paths
+from .explorers import online_explorer, paths
 
-__all__ = ["path_explorer"]
+__all__ = ["path_explorer", "online_explorer"]
 
 
 def path_explorer(rules, objective="ravine", steps=60, lr=None, param=None, start=None, param_rules=None):

@@ -6,12 +6,14 @@ vectorised call per setting of its slowest parameters and hands it to
 """
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from .. import objectives as objs
 from ..optimizers import RULES
 from ..plotting import PALETTE, color
-from .core import Slider
+from .core import Explorer, Slider, series, status
 from .tables import curve_explorer, log_slider, panels_explorer
 
 __all__ = []
@@ -787,3 +789,95 @@ def noise_explorer(eta=1.0, gamma=0.55, ylim=(1e-3, 1e3), **kwargs):
                             "g": log_slider("g", None, "γ", "decay exponent γ of the noise variance", gs, _nearest(gs, gamma))},
                            series="run", xlabel="step t + 1", colors=colors, status=status, dashed=("without noise",),
                            title=f"SGD with annealed gradient noise on {obj.name}")
+
+
+# --- Reddi et al.'s online problem, live and on the page ------------------------------------------
+
+__all__ += ["online", "OnlineExplorer"]
+
+
+class OnlineExplorer(Explorer):
+    """The explorer :func:`online` returns; ``runs`` holds its runs at the current values."""
+
+    @property
+    def runs(self):
+        """rule -> :class:`gdcourse.run.OnlineRun` at the current slider values."""
+        from ..objectives import PeriodicLinear
+        from ..optimizers import make
+        from ..run import run_online
+
+        v = self.values
+        prob = PeriodicLinear(10.0 ** v["C"], int(v["period"]), v["small"])
+        return {r: run_online(make(r, lr=10.0 ** v["l"], beta1=v["beta1"], beta2=v["beta2"]), prob.grad,
+                              np.array([self.x0]), self.steps, prob.lo, prob.hi) for r in self.rules}
+
+
+def online(rules=("Adam", "AMSGrad"), C=1010.0, period=101, small=-10.0, beta1=0.9, beta2=0.99, lr=0.1, steps=600,
+           x0=0.0, every=3):
+    r"""Reddi et al.'s online problem: :math:`x_t` of Adam and AMSGrad, with the problem and the rule on sliders.
+
+    The losses are :class:`gdcourse.objectives.PeriodicLinear`,
+    :math:`f_t(x) = C\,x` when :math:`t \bmod p = 1` and :math:`s\,x` otherwise, run by
+    :func:`gdcourse.run.run_online` (projected onto :math:`[-1, 1]` after every step) with a
+    constant :math:`\eta`. The page precomputes :math:`\beta_2` and :math:`\eta` (one vectorised
+    call per rule); the problem's constants :math:`C, p, s` and :math:`\beta_1` move live only.
+    The dashed line is the best fixed point :math:`x^*`.
+    """
+    from ..objectives import PeriodicLinear
+    from ..optimizers import make
+    from ..run import run_online
+
+    bad = [r for r in rules if r not in RULES or "beta2" not in RULES[r].defaults]
+    if bad or not rules:
+        raise ValueError(f"Invalid rules: {list(rules)!r} (must be a non-empty list of rules with beta2)")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ValueError(f"Invalid steps: {steps!r} (must be an integer >= 1)")
+    if not -1.0 <= x0 <= 1.0:
+        raise ValueError(f"Invalid x0: {x0!r} (must be in [-1, 1])")
+    PeriodicLinear(C, period, small)   # validates the starting constants
+    b2 = np.unique(np.r_[(0.9, 0.99, 0.993, 0.996, 0.999), beta2])
+    ll = np.unique(np.r_[np.arange(-2.0, 0.001, 0.25), np.log10(lr)])
+    controls = [
+        Slider("beta2", "decay rate β₂ of the second moment", b2, beta2, short="β₂"),
+        log_slider("l", 10, "η", "learning rate η, log scale", ll, np.log10(lr)),
+        Slider("beta1", "decay rate β₁ of the first moment", (0.0, 0.5, 0.9, 0.99), beta1, short="β₁", page=False),
+        log_slider("C", 10, "C (large g)", "large gradient C, every p-th step, log scale",
+                   np.unique(np.r_[np.arange(1.0, 4.01, 0.25), np.log10(C)]), np.log10(C)),
+        Slider("period", "period p of the large gradient", sorted({3, 11, 51, 101, 201, int(period)}), period,
+               short="period p", fmt=".0f", page=False),
+        Slider("small", "small gradient s, on the other steps", sorted({-50.0, -20.0, -10.0, -5.0, -1.0, float(small)}),
+               small, short="s (small g)", page=False),
+    ]
+    controls[3].page = False
+    t = np.arange(steps + 1)
+    star = "best fixed point x*"
+
+    def compute(values, live=False):
+        items, lines = [], []
+        for c_log, p, s in itertools.product(values["C"], values["period"], values["small"]):
+            prob = PeriodicLinear(10.0**c_log, int(p), s)
+            keep = t[(t % every == 0) | (t % prob.period <= 1) | (t == steps)]
+            fixed = {"C": c_log, "period": p, "small": s}
+            B, L, B1 = (a.ravel()[:, None] for a in np.meshgrid(values["beta2"], values["l"], values["beta1"],
+                                                               indexing="ij"))
+            xs = {r: run_online(make(r, lr=10.0**L, beta1=B1, beta2=B), prob.grad, np.full((len(B), 1), float(x0)),
+                                steps, prob.lo, prob.hi).xs[:, :, 0] for r in rules}
+            for c in range(len(B)):
+                key = {**fixed, "beta2": B[c, 0], "l": L[c, 0], "beta1": B1[c, 0]}
+                items += [series(0, r, xs[r][keep, c], keep, key) for r in rules]
+                last = " · ".join(f"{r} {xs[r][-prob.period:, c].mean():+.2f}" for r in rules)
+                lines.append(status(f"a period's gradients sum to C + (p − 1)s = {prob.period_sum:.4g}, so x* = "
+                                    f"{prob.x_star:+.0f}; mean x over the last period: {last}", key))
+            items.append(series(0, star, [prob.x_star, prob.x_star], [0, steps], fixed))
+        return items, lines
+
+    panels = [{"title": "", "xlabel": "step t", "ylabel": "xₜ", "xlim": [0, steps], "ylim": [-1.08, 1.08],
+               "markers": 8}]
+    text = (f"The iterate x_t of {', '.join(rules)} against the step t, on the online problem whose loss is C·x "
+            f"every p-th step and s·x otherwise, x kept in [−1, 1]; the dashed line is the best fixed point x*. "
+            f"Adam drifts to the worst point +1, AMSGrad stays near x* = −1 at the paper's constants.")
+    ex = OnlineExplorer("Online losses fₜ(x) = C·x every p-th step, s·x otherwise", text, controls, compute, panels,
+                        styles={star: {"color": "#b8860b", "dash": [6, 3], "marker": ""}}, order=[*rules, star],
+                        width=440, height=300)
+    ex.rules, ex.steps, ex.x0 = list(rules), steps, float(x0)
+    return ex

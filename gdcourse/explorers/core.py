@@ -174,6 +174,7 @@ class Explorer:
         self.size = (width, height)
         self.index = {c.name: c.default for c in controls}
         self._page = None
+        self._seen = {}
         self._widget = None
 
     # --- values ------------------------------------------------------------------------------
@@ -196,11 +197,25 @@ class Explorer:
         return self
 
     def data(self, index=None):
-        """The curves and status lines for the current values (or those of ``index``)."""
-        index = self.index if index is None else index
-        values = {n: [c.values[index[n]]] for n, c in self.controls.items() if not c.truncates}
-        items, statuses = self.compute(values, live=True)
-        return {"items": self._keyed(items), "status": self._keyed(statuses)}
+        """The curves and status lines for the current values (or those of ``index``).
+
+        Where the page's grid already holds them (every live-only control at its default),
+        they are looked up there; otherwise the computation runs for these values.
+        """
+        index = dict(self.index if index is None else index)
+        if self._page is not None and all(index[n] == c.default for n, c in self.controls.items() if not c.page):
+            def mine(it):
+                return all(index.get(k, v) == v for k, v in it["k"].items())
+            return {"items": [it for it in self._page["items"] if mine(it)],
+                    "status": [it for it in self._page["status"] if mine(it)]}
+        key = tuple(sorted((n, i) for n, i in index.items() if not self.controls[n].truncates))
+        if key not in self._seen:
+            values = {n: [c.values[index[n]]] for n, c in self.controls.items() if not c.truncates}
+            items, statuses = self.compute(values, live=True)
+            if len(self._seen) >= 256:          # a setting seen before costs a look-up; keep the last 256
+                self._seen.pop(next(iter(self._seen)))
+            self._seen[key] = {"items": self._keyed(items), "status": self._keyed(statuses)}
+        return self._seen[key]
 
     def page_data(self):
         """The curves for every combination of the page's slider values (computed once)."""

@@ -8,7 +8,6 @@ Nothing is loaded from anywhere: the code and the data travel with the output.
 """
 
 CODE = r"""
-const NS = "http://www.w3.org/2000/svg";
 const SUP = {"-": "⁻", "0": "⁰", "1": "¹", "2": "²", "3": "³", "4": "⁴", "5": "⁵", "6": "⁶", "7": "⁷", "8": "⁸", "9": "⁹"};
 
 function esc(s) {

@@ -29,7 +29,10 @@ def _slider(field, spec):
 
 
 class TableExplorer(Explorer):
-    """An :class:`~gdcourse.explorers.core.Explorer` whose computation is a precomputed table."""
+    """An :class:`~gdcourse.explorers.core.Explorer` whose computation is a precomputed table.
+
+    ``table`` holds its rows and ``status_rows`` its status lines, as they were given.
+    """
 
 
 def panels_explorer(table, x, panels, sliders, series=None, xlabel=None, title=None, colors=None, status=None,
@@ -109,8 +112,10 @@ def panels_explorer(table, x, panels, sliders, series=None, xlabel=None, title=N
         return [it for it in items if keep(it)], [ln for ln in lines if keep(ln)]
 
     width = 440 if len(panels) == 1 else 380
-    return TableExplorer(title or "", text, controls, compute, pspecs, styles=style, order=names, width=width,
-                         height=300 if len(panels) == 1 else 280)
+    ex = TableExplorer(title or "", text, controls, compute, pspecs, styles=style, order=names, width=width,
+                       height=300 if len(panels) == 1 else 280)
+    ex.table, ex.status_rows = list(table), list(status or [])
+    return ex
 
 
 def curve_explorer(table, x, y, sliders, series=None, xlabel=None, ylabel=None, log_y=False, title=None,
