@@ -246,6 +246,9 @@ class Explorer:
             out.append({**it, "k": k})
         return out
 
+    def warm(self):
+        """Prepare for the live front-end (a subclass may run ahead what its sliders will ask for)."""
+
     # --- the picture's specification ---------------------------------------------------------
 
     def picture(self, page):

@@ -18,6 +18,7 @@ class LiveExplorer(anywidget.AnyWidget):
     live = traitlets.Bool(True).tag(sync=True)
 
     def __init__(self, explorer):
+        explorer.warm()
         data = explorer.data()
         spec = explorer.picture(page=False)
         spec["styles"].update(explorer._styles_for(data))

@@ -231,6 +231,12 @@ def paths(rules, objective="ravine", steps=100, lr=None, shared=None, param_rule
 class PathExplorer(Explorer):
     """The explorer :func:`paths` returns; ``runs`` holds its runs at the current values."""
 
+    def warm(self):
+        """With start sliders: run every start of their grid now, so that moving the start is a look-up."""
+        if "x0" in self.controls:
+            values = {n: [c.values[self.index[n]]] for n, c in self.controls.items() if not c.truncates}
+            self.compute(values, live=True)
+
     @property
     def runs(self):
         """rule -> :class:`~gdcourse.run.Trajectory` at the current slider values."""

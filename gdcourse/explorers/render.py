@@ -72,6 +72,9 @@ function render({ model, el }) {
   root.className = "gdcourse-explorer";
   root.setAttribute("role", "group");
   root.setAttribute("aria-label", spec.title);
+  // Keys typed on a control are the control's (JupyterLab would otherwise read arrows as commands).
+  root.setAttribute("data-lm-suppress-shortcuts", "true");
+  root.addEventListener("keydown", e => { if (e.target.matches("input, select")) e.stopPropagation(); });
   const uid = "gdx" + Math.random().toString(36).slice(2, 9);
   let html = "<p class='gdcourse-explorer-title'><strong>" + esc(spec.title) + "</strong></p>";
   html += "<p class='gdcourse-explorer-description' id='" + uid + "-d'>" + esc(spec.description) + "</p>";
