@@ -114,6 +114,8 @@ def run_all(page, base, name, timeout=600):
 
 
 def time_slider(page, slider, presses=PRESSES):
+    """Keydown -> picture for one slider at its maximum (the others at their defaults); then back to its default."""
+    start = slider.input_value()
     slider.focus()
     slider.press("End")
     page.wait_for_timeout(400)          # the first move may compute; it is not what is timed
@@ -122,7 +124,10 @@ def time_slider(page, slider, presses=PRESSES):
         slider.press("ArrowLeft" if k % 2 == 0 else "ArrowRight")
         page.wait_for_function("window.__gdx.t0 === null", timeout=5000)
         page.wait_for_timeout(30)
-    return page.evaluate("window.__gdx.times")
+    times = page.evaluate("window.__gdx.times")
+    slider.evaluate("(el, v) => { el.value = v; el.dispatchEvent(new Event('input')); }", start)
+    page.wait_for_timeout(300)
+    return times
 
 
 def bench(chapters, chromium):
@@ -148,6 +153,9 @@ def bench(chapters, chromium):
                             results[name] = times
                             allt = [t for ts in times.values() for t in ts]
                             worst = max(times, key=lambda k: statistics.median(times[k]))
+                            if "-v" in sys.argv:
+                                for label, ts in times.items():
+                                    print(f"    {label:60s} {statistics.median(ts):6.1f} ms  (n = {len(ts)})")
                             print(f"{name:36s} median {statistics.median(allt):6.1f} ms over {len(sliders)} sliders; "
                                   f"slowest slider: {worst} ({statistics.median(times[worst]):.1f} ms)", flush=True)
                         except Exception as err:  # one chapter's failure is reported, the others still run
@@ -162,6 +170,6 @@ def bench(chapters, chromium):
 
 
 if __name__ == "__main__":
-    wanted = sys.argv[1:]
+    wanted = [a for a in sys.argv[1:] if a != "-v"]
     names = sorted(p.name for p in BOOK.glob("*.ipynb") if not wanted or any(p.name.startswith(w) for w in wanted))
     bench(names, os.environ.get("CHROMIUM", "/usr/bin/chromium"))

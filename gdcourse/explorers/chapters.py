@@ -807,7 +807,7 @@ class OnlineExplorer(Explorer):
         from ..run import run_online
 
         v = self.values
-        prob = PeriodicLinear(10.0 ** v["C"], int(v["period"]), v["small"])
+        prob = PeriodicLinear(v["C"], int(v["period"]), v["small"])
         return {r: run_online(make(r, lr=10.0 ** v["l"], beta1=v["beta1"], beta2=v["beta2"]), prob.grad,
                               np.array([self.x0]), self.steps, prob.lo, prob.hi) for r in self.rules}
 
@@ -841,23 +841,23 @@ def online(rules=("Adam", "AMSGrad"), C=1010.0, period=101, small=-10.0, beta1=0
         Slider("beta2", "decay rate β₂ of the second moment", b2, beta2, short="β₂"),
         log_slider("l", 10, "η", "learning rate η, log scale", ll, np.log10(lr)),
         Slider("beta1", "decay rate β₁ of the first moment", (0.0, 0.5, 0.9, 0.99), beta1, short="β₁", page=False),
-        log_slider("C", 10, "C (large g)", "large gradient C, every p-th step, log scale",
-                   np.unique(np.r_[np.arange(1.0, 4.01, 0.25), np.log10(C)]), np.log10(C)),
+        Slider("C", "large gradient C, every p-th step", sorted({10.0, 30.0, 100.0, 300.0, 500.0, 1000.0, 3000.0,
+                                                                  10000.0, float(C)}), C, short="C (large g)", fmt=".4g"),
         Slider("period", "period p of the large gradient", sorted({3, 11, 51, 101, 201, int(period)}), period,
                short="period p", fmt=".0f", page=False),
         Slider("small", "small gradient s, on the other steps", sorted({-50.0, -20.0, -10.0, -5.0, -1.0, float(small)}),
                small, short="s (small g)", page=False),
     ]
-    controls[3].page = False
+    controls[3].page = False   # the problem's constants move live only
     t = np.arange(steps + 1)
     star = "best fixed point x*"
 
     def compute(values, live=False):
         items, lines = [], []
-        for c_log, p, s in itertools.product(values["C"], values["period"], values["small"]):
-            prob = PeriodicLinear(10.0**c_log, int(p), s)
+        for c_big, p, s in itertools.product(values["C"], values["period"], values["small"]):
+            prob = PeriodicLinear(c_big, int(p), s)
             keep = t[(t % every == 0) | (t % prob.period <= 1) | (t == steps)]
-            fixed = {"C": c_log, "period": p, "small": s}
+            fixed = {"C": c_big, "period": p, "small": s}
             B, L, B1 = (a.ravel()[:, None] for a in np.meshgrid(values["beta2"], values["l"], values["beta1"],
                                                                indexing="ij"))
             xs = {r: run_online(make(r, lr=10.0**L, beta1=B1, beta2=B), prob.grad, np.full((len(B), 1), float(x0)),

@@ -178,6 +178,7 @@ def paths(rules, objective="ravine", steps=100, lr=None, shared=None, param_rule
 
     lo_val = obj.min_value if np.isfinite(obj.min_value) else None
     memo = _PathRuns(obj, steps, names)
+    drawn = {}
     s0 = (float(obj.start[0]), float(obj.start[1]))
 
     def compute(values, live=False):
@@ -189,21 +190,27 @@ def paths(rules, objective="ravine", steps=100, lr=None, shared=None, param_rule
             lrs = values.get(f"lr_{r}", [None])
             grids = [values[n] if r in moves[n] else [None] for n in names]
             combos = list(itertools.product(lrs, itertools.product(*grids)))
-            got = memo.get(r, [(l, ps, x, y) for l, ps in combos for x in run_xs for y in run_ys])
+            if all((r, l, ps, x, y) in drawn for l, ps in combos for x in xs for y in ys):
+                got = {}
+            else:
+                got = memo.get(r, [(l, ps, x, y) for l, ps in combos for x in run_xs for y in run_ys])
             for l, ps in combos:
                 for x in xs:
                     for y in ys:
-                        thetas, losses, k = got[l, ps, x, y]
-                        key = {f"lr_{r}": l, **dict(zip(names, ps))}
-                        if start:
-                            key.update(x0=x, y0=y)
-                        key = {a: b for a, b in key.items() if b is not None}
-                        gap = np.maximum(losses - lo_val, 1e-16) if lo_val is not None else losses
-                        items.append(series(0, r, thetas[:, 1], thetas[:, 0], key))
-                        items.append(series(1, r, gap, None, key))
-                        msg = (f"{r}: diverged at step {k}" if k >= 0 else
-                               f"{r}: {'J − J*' if lo_val is not None else 'J'} = {gap[-1]:.3g} after {steps} steps")
-                        lines.append(status(msg, key))
+                        if (r, l, ps, x, y) not in drawn:   # the curves of a run are made once
+                            thetas, losses, k = got[l, ps, x, y]
+                            key = {f"lr_{r}": l, **dict(zip(names, ps))}
+                            if start:
+                                key.update(x0=x, y0=y)
+                            key = {a: b for a, b in key.items() if b is not None}
+                            gap = np.maximum(losses - lo_val, 1e-16) if lo_val is not None else losses
+                            msg = (f"{r}: diverged at step {k}" if k >= 0 else
+                                   f"{r}: {'J − J*' if lo_val is not None else 'J'} = {gap[-1]:.3g} after {steps} steps")
+                            drawn[r, l, ps, x, y] = (series(0, r, thetas[:, 1], thetas[:, 0], key),
+                                                     series(1, r, gap, None, key), status(msg, key))
+                        path, loss, line = drawn[r, l, ps, x, y]
+                        items += [path, loss]
+                        lines.append(line)
         for x in xs:
             for y in ys:
                 items.append(series(0, "start", [y], [x], {"x0": x, "y0": y} if start else {}))

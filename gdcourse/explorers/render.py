@@ -101,9 +101,12 @@ function render({ model, el }) {
   const picture = root.querySelector(".gdcourse-explorer-picture");
   const truncating = spec.controls.filter(c => c.truncates).map(c => c.name);
   const live = !!model.get("live");
+  const frames = {};   // axes, ticks and background of a panel, drawn once per range
 
   function draw() {
-    const data = model.get("data") || {items: [], status: []};
+    // Live, the kernel sends the data as one JSON blob (a binary buffer: nothing walks it item by item).
+    const blob = model.get("blob");
+    const data = blob ? JSON.parse(new TextDecoder().decode(blob)) : (model.get("data") || {items: [], status: []});
     const items = data.items.filter(it => matches(it, index));
     let limit = Infinity;
     for (const name of truncating) {
@@ -130,27 +133,38 @@ function render({ model, el }) {
       let s = "<svg class='gdcourse-explorer-panel' style='max-width:" + Math.round(W * 1.1) + "px;min-width:" +
               Math.round(W * 0.76) + "px' viewBox='0 0 " + W + " " + H + "' role='img' aria-label='" +
               esc(p.title + ": " + p.ylabel + " against " + p.xlabel + (mine.length ? ", " + mine.map(it => it.s).join(", ") : "")) + "'>";
-      s += "<defs><clipPath id='" + cid + "'><rect x='" + M.l + "' y='" + M.t + "' width='" + pw + "' height='" + ph + "'/></clipPath></defs>";
-      s += "<text x='" + (M.l + pw / 2) + "' y='16' text-anchor='middle' class='gdx-title'>" + esc(p.title) + "</text>";
-      s += "<rect x='" + M.l + "' y='" + M.t + "' width='" + pw + "' height='" + ph + "' fill='none' stroke='#888' stroke-width='0.8'/>";
-      for (const v of ticks(xl[0], xl[1], p.xlog)) {
-        const x = tx(v).toFixed(1);
-        s += "<line x1='" + x + "' x2='" + x + "' y1='" + (M.t + ph) + "' y2='" + (M.t + ph + 4) + "' stroke='#555'/>";
-        s += "<text x='" + x + "' y='" + (M.t + ph + 16) + "' text-anchor='middle'>" + fmt(v) + "</text>";
+      const fkey = pi + '|' + xl.join(',') + '|' + yl.join(',');
+      if (!frames[fkey]) {
+        let f = '';
+        f += "<defs><clipPath id='" + cid + "'><rect x='" + M.l + "' y='" + M.t + "' width='" + pw + "' height='" + ph + "'/></clipPath></defs>";
+        f += "<text x='" + (M.l + pw / 2) + "' y='16' text-anchor='middle' class='gdx-title'>" + esc(p.title) + "</text>";
+        f += "<rect x='" + M.l + "' y='" + M.t + "' width='" + pw + "' height='" + ph + "' fill='none' stroke='#888' stroke-width='0.8'/>";
+        for (const v of ticks(xl[0], xl[1], p.xlog)) {
+          const x = tx(v).toFixed(1);
+          f += "<line x1='" + x + "' x2='" + x + "' y1='" + (M.t + ph) + "' y2='" + (M.t + ph + 4) + "' stroke='#555'/>";
+          f += "<text x='" + x + "' y='" + (M.t + ph + 16) + "' text-anchor='middle'>" + fmt(v) + "</text>";
+        }
+        for (const v of ticks(yl[0], yl[1], p.ylog)) {
+          const y = ty(v).toFixed(1);
+          f += "<line x1='" + (M.l - 4) + "' x2='" + M.l + "' y1='" + y + "' y2='" + y + "' stroke='#555'/>";
+          f += "<text x='" + (M.l - 6) + "' y='" + y + "' dy='0.35em' text-anchor='end'>" + fmt(v) + "</text>";
+        }
+        f += "<text x='" + (M.l + pw / 2) + "' y='" + (H - 6) + "' text-anchor='middle'>" + esc(p.xlabel) + "</text>";
+        f += "<text transform='translate(13," + (M.t + ph / 2) + ") rotate(-90)' text-anchor='middle'>" + esc(p.ylabel) + "</text>";
+        f += "<g clip-path='url(#" + cid + ")' fill='none'>";
+        for (const line of (p.background || [])) {
+          let d = '';
+          for (let j = 0; j < line[0].length; j++) d += (j ? "L" : "M") + tx(line[0][j]).toFixed(1) + "," + ty(line[1][j]).toFixed(1);
+          f += "<path d='" + d + "' stroke='#c8c8c8' stroke-width='0.8'/>";
+        }
+        let o = '';
+        for (const m of (p.marks || [])) {
+          o += "<path d='" + m.shape + "' transform='translate(" + tx(m.x).toFixed(1) + "," + ty(m.y).toFixed(1) + ") scale(" + (m.size || 5) +
+               ")' fill='" + m.color + "' stroke='#000' stroke-width='0.15'><title>" + esc(m.label) + "</title></path>";
+        }
+        frames[fkey] = [f, o];
       }
-      for (const v of ticks(yl[0], yl[1], p.ylog)) {
-        const y = ty(v).toFixed(1);
-        s += "<line x1='" + (M.l - 4) + "' x2='" + M.l + "' y1='" + y + "' y2='" + y + "' stroke='#555'/>";
-        s += "<text x='" + (M.l - 6) + "' y='" + y + "' dy='0.35em' text-anchor='end'>" + fmt(v) + "</text>";
-      }
-      s += "<text x='" + (M.l + pw / 2) + "' y='" + (H - 6) + "' text-anchor='middle'>" + esc(p.xlabel) + "</text>";
-      s += "<text transform='translate(13," + (M.t + ph / 2) + ") rotate(-90)' text-anchor='middle'>" + esc(p.ylabel) + "</text>";
-      s += "<g clip-path='url(#" + cid + ")' fill='none'>";
-      for (const line of (p.background || [])) {
-        let d = "";
-        for (let j = 0; j < line[0].length; j++) d += (j ? "L" : "M") + tx(line[0][j]).toFixed(1) + "," + ty(line[1][j]).toFixed(1);
-        s += "<path d='" + d + "' stroke='#c8c8c8' stroke-width='0.8'/>";
-      }
+      s += frames[fkey][0];
       for (const it of mine) {
         const st = model.get("spec").styles[it.s] || {color: "#333", dash: [], marker: ""};
         let d = "", pen = false, pts = [];
@@ -171,11 +185,7 @@ function render({ model, el }) {
           s += "<path d='" + st.marker + "' transform='translate(" + X.toFixed(1) + "," + Y.toFixed(1) + ") scale(3.2)' fill='" +
                st.color + "' stroke='none'/>";
       }
-      for (const m of (p.marks || [])) {
-        s += "<path d='" + m.shape + "' transform='translate(" + tx(m.x).toFixed(1) + "," + ty(m.y).toFixed(1) + ") scale(" + (m.size || 5) +
-             ")' fill='" + m.color + "' stroke='#000' stroke-width='0.15'><title>" + esc(m.label) + "</title></path>";
-      }
-      s += "</g></svg>";
+      s += frames[fkey][1] + "</g></svg>";
       out += s;
     });
     out += "</div>";
@@ -212,6 +222,7 @@ function render({ model, el }) {
     });
   });
   model.on("change:data", draw);
+  model.on("change:blob", draw);
   draw();
 }
 """
