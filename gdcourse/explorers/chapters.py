@@ -113,7 +113,10 @@ def variants_explorer(X, y, epochs=6, seed=0, batch_size=4, lr=0.05, log_lrs=Non
     l0 = min(ls, key=lambda v: abs(v - np.log10(lr)))
     return curve_explorer(table, "e", "j", {"b": log_slider("b", 2, "batch size b", "mini-batch size b, log₂ scale", bs, b0), "l": log_slider("l", 10, "η", "learning rate η, log scale", ls, l0)},
                           series="run", xlabel="epoch", ylabel="J(θ) − J* on the whole set", log_y=True,
-                          ylim=ylim, title=f"Mini-batch SGD on {len(X)} examples, {epochs} epochs")
+                          ylim=ylim, title=f"Mini-batch SGD on {len(X)} examples, {epochs} epochs",
+                          description=("J(θ) − J* on the whole sample after every epoch, on a log scale, for mini-batch SGD at the chosen "
+                                       "batch size b and learning rate η, and batch gradient descent at the same η for reference; "
+                                       "a run that diverges leaves the plot upwards."))
 
 
 # --- Precomputed tables: Reddi et al.'s online problem and the parallel chapters' simulator ---
@@ -264,7 +267,10 @@ def downpour_explorer(log2_workers=range(7), log_lr=None, rules=("SGD", "Adagrad
                                            "l": log_slider("l", 10, "η", "learning rate η, log scale", ll, default[1])},
                           series="server", xlabel="gradients computed", ylabel="J(θ) − J* of the server's θ",
                           log_y=True, ylim=ylim, xlim=(0, steps),
-                          title=f"Downpour SGD on least squares (diabetes), τ = {tau}")
+                          title=f"Downpour SGD on least squares (diabetes), τ = {tau}",
+                          description=("J(θ) − J* of the parameter server's θ against the gradients computed, on a log scale, with SGD "
+                                       "and with Adagrad on the server, for W replicas and learning rate η; a diverging curve "
+                                       "stops where it leaves the plot."))
 
 
 def hogwild_explorer(log2_workers=(0, 2, 4, 6), log2_features=(3, 5, 7, 9), log_lr=(-1.0, -0.75, -0.5, -0.25, 0.0),
@@ -314,7 +320,10 @@ def hogwild_explorer(log2_workers=(0, 2, 4, 6), log2_features=(3, 5, 7, 9), log_
                           xlim=(0, steps),
                           dashed=(serial,),
                           colors={mine: PALETTE["SGD"], serial: "black", share: "#999999"},
-                          title=f"Simulated lock-free SGD, {n} examples with about {k} of p features")
+                          title=f"Simulated lock-free SGD, {n} examples with about {k} of p features",
+                          description=("The logistic loss against the updates made, with W lock-free workers and with serial SGD "
+                                       "(dashed), and the running share of updates that conflicted (grey), for p features and "
+                                       "learning rate η."))
 
 
 def delay_explorer(log2_workers=range(9), log_lr=(-1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5), steps=128, n=1000,
@@ -349,7 +358,9 @@ def delay_explorer(log2_workers=range(9), log_lr=(-1.5, -1.0, -0.5, 0.0, 0.5, 1.
                                            "l": log_slider("l", 10, "η", "learning rate η, log scale", ll, default[1])},
                           series="server", xlabel="gradients computed", ylabel="J(θ)", log_y=True, ylim=ylim,
                           xlim=(0, steps),
-                          title="Delays on sparse data: Adagrad and AdaptiveRevision on the server")
+                          title="Delays on sparse data: Adagrad and AdaptiveRevision on the server",
+                          description=("The loss J(θ) against the gradients computed, on a log scale, with Adagrad and with "
+                                       "AdaptiveRevision on the server, for W asynchronous workers and learning rate η."))
 
 
 def sync_explorer(log2_workers=range(6), log_lr=None, batch_size=4, spread=0.8, steps=320, default=(3, -1.0),
@@ -386,7 +397,9 @@ def sync_explorer(log2_workers=range(6), log_lr=None, batch_size=4, spread=0.8, 
                                            "l": log_slider("l", 10, "η", "learning rate η, log scale", ll, default[1])},
                           series="run", xlabel="simulated time (log scale)", ylabel="J(θ)", log_y=True, ylim=ylim,
                           log_x=True, xlim=(1, 1000), colors={"synchronous": "#393b79", "asynchronous": "#e6550d"},
-                          title=f"{steps} gradients of batch {batch_size}, synchronous and asynchronous")
+                          title=f"{steps} gradients of batch {batch_size}, synchronous and asynchronous",
+                          description=("The loss J(θ) against simulated time, both on log scales, for K synchronous and K "
+                                       "asynchronous workers at learning rate η, over the same number of gradients."))
 
 
 def easgd_explorer(log_rho=(-2.0, -1.5, -1.0, -0.5, 0.0, 0.5), log2_tau=range(6), log_lr=(-2.0, -1.5, -1.0, -0.5),
@@ -435,7 +448,10 @@ def easgd_explorer(log_rho=(-2.0, -1.5, -1.0, -0.5, 0.0, 0.5), log2_tau=range(6)
                           series="curve", xlabel="gradients computed (all workers)", ylabel="J − J*, spread",
                           log_y=True, ylim=ylim, xlim=(0, steps), dashed=(down,),
                           colors={centre: "black", spread_: "#8c6d31", down: "#637939"},
-                          title=f"EASGD with {workers} workers on the noisy ravine (σ = {sigma:g})")
+                          title=f"EASGD with {workers} workers on the noisy ravine (σ = {sigma:g})",
+                          description=("J − J* of the EASGD centre, the workers' spread around it, and Downpour at the same τ "
+                                       "(dashed), against the gradients computed, on a log scale, for the elastic force ρ, the "
+                                       "period τ and the learning rate η."))
 
 
 # --- Strategies alongside any rule: orders, batch normalization, early stopping, gradient noise ---------
@@ -527,7 +543,9 @@ def orders_explorer(lr=0.5, **kwargs):
     return panels_explorer(table, "e", [("loss", "held-out loss", {}), ("acc", "held-out accuracy", {})],
                            {"l": log_slider("l", 10, "η", "learning rate η, log scale", ls, _nearest(ls, np.log10(lr)))}, series="order", xlabel="epoch",
                            status=status,
-                           title=f"Softmax regression on {n} digits, mini-batch SGD: the order of the examples")
+                           title=f"Softmax regression on {n} digits, mini-batch SGD: the order of the examples",
+                           description=("The held-out loss (left) and accuracy (right) against the epoch for the five orders of the "
+                                        "examples, at learning rate η; the line below gives each order's final accuracy."))
 
 
 def batchnorm_table(n=256, depth=4, width=16, batch_size=32, epochs=4, seed=0, log_lrs=None, log_scales=None,
@@ -604,7 +622,10 @@ def batchnorm_explorer(lr=1.0, scale=1.0, ylim=(0.0, 4.0), **kwargs):
                             "s": log_slider("s", 10, "init scale", "initial weight scale, log scale", ss, _nearest(ss, np.log10(scale)))},
                            series="net", xlabel="update", colors=colors, status=status,
                            dashed=("chance level (ln 10)",),
-                           title="A deep ReLU network on the digits, with and without batch normalization")
+                           title="A deep ReLU network on the digits, with and without batch normalization",
+                           description=("The loss of every mini-batch against the update, for the network with and without batch "
+                                        "normalization, at learning rate η and initial weight scale; the dashed line is chance "
+                                        "level, a diverging run leaves the plot upwards."))
 
 
 def early_stopping_table(log_lrs=(-3.5, -3.0, -2.5, -2.0), n=150, hidden=64, epochs=40, batch_size=5, seed=0,
@@ -788,7 +809,9 @@ def noise_explorer(eta=1.0, gamma=0.55, ylim=(1e-3, 1e3), **kwargs):
                            {"l": log_slider("l", 10, "noise η", "noise level η of the gradient noise, log scale", ls, _nearest(ls, np.log10(eta))),
                             "g": log_slider("g", None, "γ", "decay exponent γ of the noise variance", gs, _nearest(gs, gamma))},
                            series="run", xlabel="step t + 1", colors=colors, status=status, dashed=("without noise",),
-                           title=f"SGD with annealed gradient noise on {obj.name}")
+                           title=f"SGD with annealed gradient noise on {obj.name}",
+                           description=("J − J* against the step, both on log scales: the run without noise (dashed) and the best, "
+                                        "mean and worst of sixteen noisy runs, for the noise level η and its decay γ."))
 
 
 # --- Reddi et al.'s online problem, live and on the page ------------------------------------------
