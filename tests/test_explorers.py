@@ -209,3 +209,9 @@ def test_live_values_on_the_page_grid_are_looked_up_and_others_computed_once():
     n = len(calls)
     ex.set(a=0.5)
     assert ex.data()["items"][0]["k"] == {"a": 0} and len(calls) == n       # from the page's grid
+
+
+def test_a_book_build_gets_the_page_front_end_only(monkeypatch):
+    monkeypatch.setenv("GDCOURSE_EXPLORERS", "page")
+    bundle = _toy()._repr_mimebundle_()
+    assert set(bundle) == {"text/html", "text/plain"}

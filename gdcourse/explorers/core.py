@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import os
 
 import numpy as np
 
@@ -305,6 +306,8 @@ class Explorer:
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         bundle = {"text/plain": f"<explorer: {self.title}>", "text/html": self.to_html()}
+        if _building_the_book():   # the page takes the HTML; a widget would only leave its state in the page
+            return bundle
         try:
             live = self.widget._repr_mimebundle_()
             if isinstance(live, tuple):   # (data, metadata)
@@ -313,6 +316,22 @@ class Explorer:
             return bundle
         bundle.update({k: v for k, v in live.items() if k != "text/plain"})
         return bundle
+
+
+def _building_the_book():
+    """Whether the kernel runs for a book build (no reader, no live front-end).
+
+    ``GDCOURSE_EXPLORERS=page`` says so; otherwise the kernel's parent process is asked
+    (``jupyter-book`` or ``sphinx-build`` start the kernels of a build).
+    """
+    if os.environ.get("GDCOURSE_EXPLORERS") == "page":
+        return True
+    try:
+        with open(f"/proc/{os.getppid()}/cmdline", "rb") as f:
+            cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return False
+    return "jupyter-book" in cmd or "sphinx-build" in cmd
 
 
 def grid(values, names):
