@@ -901,6 +901,6 @@ def online(rules=("Adam", "AMSGrad"), C=1010.0, period=101, small=-10.0, beta1=0
             f"Adam drifts to the worst point +1, AMSGrad stays near x* = −1 at the paper's constants.")
     ex = OnlineExplorer("Online losses fₜ(x) = C·x every p-th step, s·x otherwise", text, controls, compute, panels,
                         styles={star: {"color": "#b8860b", "dash": [6, 3], "marker": ""}}, order=[*rules, star],
-                        width=440, height=300)
+                        width=400, height=300)
     ex.rules, ex.steps, ex.x0 = list(rules), steps, float(x0)
     return ex

@@ -111,7 +111,7 @@ def panels_explorer(table, x, panels, sliders, series=None, xlabel=None, title=N
                        for f, v in it["k"].items() if f in values)
         return [it for it in items if keep(it)], [ln for ln in lines if keep(ln)]
 
-    width = 440 if len(panels) == 1 else 380
+    width = 400 if len(panels) == 1 else 380
     ex = TableExplorer(title or "", text, controls, compute, pspecs, styles=style, order=names, width=width,
                        height=300 if len(panels) == 1 else 280)
     ex.table, ex.status_rows = list(table), list(status or [])
