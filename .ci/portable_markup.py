@@ -15,7 +15,8 @@ The anchors ``cite-<key>`` are the references page's entries (``bibtex_cite_id``
 book's ``citation_links`` extension lets MyST resolve them). Author and year come from
 book/references.bib. The link's title (the tooltip) is the full reference.
 
-It also (re)writes every chapter's first hidden cell, id ``colab-install``: on a kernel without the
+It also (re)writes every chapter's first hidden cell, id ``colab-install`` (hidden on the web page,
+its input collapsed in JupyterLab): on a kernel without the
 course package (Colab) it installs gdcourse from ``repository.url`` of _config.yml, constrained to
 the versions of that repository's requirements.lock. The address is written only in _config.yml.
 
@@ -154,6 +155,7 @@ def rewrite_notebook(nb, refs, colab_source):
         first_code = next((i for i, c in enumerate(cells) if c["cell_type"] == "code"), len(cells))
         cells.insert(first_code, cell)
     cell["metadata"]["tags"] = sorted(set(cell["metadata"].get("tags", [])) | {"remove-cell"})
+    cell["metadata"]["jupyter"] = {"source_hidden": True}   # collapsed in JupyterLab
     cell["source"] = _lines(colab_source)
     cell["outputs"], cell["execution_count"] = [], None
     return nb

@@ -251,7 +251,7 @@ def kernel_ready(page):
 
 def source_problems(nb):
     """Roles in the prose that JupyterLab does not render readably, and the {eval} count."""
-    problems, evals = [], 0
+    unreadable, evals = {}, 0
     for cell in nb["cells"]:
         if cell["cell_type"] != "markdown":
             continue
@@ -261,8 +261,9 @@ def source_problems(nb):
             if m.group(1) == "eval":
                 evals += 1
             elif m.group(1) not in READABLE_ROLES:
-                problems.append(f"role {{{m.group(1)}{m.group(2) or ''}}} in cell {cell.get('id')}: "
-                                "JupyterLab does not render it readably")
+                unreadable.setdefault(m.group(0)[:-1], []).append(cell.get("id"))
+    problems = [f"role {role} ({len(ids)}x, cells {', '.join(sorted(set(ids)))}): "
+                "JupyterLab does not render it readably" for role, ids in unreadable.items()]
     return problems, evals
 
 
