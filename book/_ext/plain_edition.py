@@ -182,7 +182,7 @@ def _lines(text):
 
 
 def _names(source):
-    """(names a code cell defines, names it reads); None if it is not plain Python (magics)."""
+    """(names a code cell defines, names it reads without setting them); None for magics."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -195,7 +195,7 @@ def _names(source):
             defined.add(node.name)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             defined.update((a.asname or a.name).split(".")[0] for a in node.names)
-    return defined, read
+    return defined, read - defined   # a name the cell sets itself (a loop variable) is not needed
 
 
 def _needed_hidden_cells(cells):
