@@ -63,7 +63,7 @@ RENDERED_JS = r"""
   if (!nb) return {problems: ["no notebook is open"], cells: 0};
   // Error output: stderr streams and errors of code cells.
   for (const el of nb.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'))
-    problems.push("error output: " + el.innerText.trim().slice(0, 300));
+    problems.push("error output: " + el.innerText.trim().slice(-1200));
   // Run All must have reached every code cell that has source.
   const unrun = [...nb.querySelectorAll(".jp-CodeCell")].filter(c =>
       c.querySelector(".cm-content") && c.querySelector(".cm-content").innerText.trim() &&
@@ -322,11 +322,29 @@ def check_explorers(page, problems):
     return len(counts)
 
 
-def check_notebook(lab, page, rel, shots, book_values):
-    problems, notes = [], []
-    page.goto(f"{lab.base}/lab/tree/{rel}?reset")
+def open_notebook(lab, page, rel):
+    """Open ``rel`` as the only tab: from the file browser once JupyterLab is loaded (a reload per
+    chapter costs seconds), else by its URL with ``?reset`` (no restored workspace)."""
+    name = Path(rel).name
+    listed = page.locator(".jp-DirListing-item .jp-DirListing-itemText", has_text=name)
+    if "/" not in rel and page.url.startswith(lab.base) and listed.count():
+        menu(page, "File", "Close All Tabs")
+        page.wait_for_function("() => !document.querySelector('.jp-NotebookPanel')", timeout=30000)
+        listed.first.dblclick()
+    else:
+        page.goto(f"{lab.base}/lab/tree/{rel}?reset")
+    page.wait_for_function("""(name) => { const t = document.querySelector(
+        '.lm-DockPanel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel'); return t && t.textContent === name; }""",
+        arg=name, timeout=120000)
     page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell", timeout=120000)
     kernel_ready(page)
+
+
+def check_notebook(lab, page, rel, shots, book_values):
+    problems, notes = [], []
+    t0 = time.time()
+    open_notebook(lab, page, rel)
+    open_s = time.time() - t0
     start = time.time()
     menu(page, "Run", "Run All Cells")
     wait_done(page, RUN_TIMEOUT_S)
@@ -350,14 +368,16 @@ def check_notebook(lab, page, rel, shots, book_values):
         if not first.evaluate("s => s.parentElement.open"):
             problems.append("a solution did not open on click")
         first.click()
+    t_explore = time.time()
     explorers = check_explorers(page, problems)
+    explore_s = time.time() - t_explore
     page.evaluate("""() => { const s = document.querySelector(
         '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer'); if (s) s.scrollTop = 0; }""")
     if shots:
         page.screenshot(path=str(shots / (Path(rel).stem + ".png")))
     lab.delete_sessions(rel)
-    return problems, notes, {"run_s": run_s, "evals": n_evals, "solutions": found["solutions"],
-                             "explorers": explorers}
+    return problems, notes, {"open_s": open_s, "run_s": run_s, "explore_s": explore_s,
+                             "evals": n_evals, "solutions": found["solutions"], "explorers": explorers}
 
 
 def toc_notebooks(toc_file):
@@ -482,15 +502,37 @@ def main():
     parser.add_argument("--shots", default=ROOT / "_build" / "lab-screenshots", type=Path)
     parser.add_argument("--book-build", default=None, type=Path,
                         help="a built book's _build folder: compare {eval} values with the web page's")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="check the chapters in this many JupyterLab servers at once (one kernel each)")
+    parser.add_argument("--shard", default=None, help=argparse.SUPPRESS)   # i/n: the i-th of n slices
     parser.add_argument("--selftest", action="store_true")
     args = parser.parse_args()
+    # A CI timeout's SIGTERM unwinds like an error: the finally blocks stop the servers and kernels.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.selftest:
         return selftest()
+    if args.jobs > 1:
+        argv, skip = [], False
+        for a in sys.argv[1:]:
+            if skip or a == "--jobs" or a.startswith("--jobs="):
+                skip = a == "--jobs"
+                continue
+            argv.append(a)
+        t0 = time.time()
+        procs = [subprocess.Popen([sys.executable, __file__, *argv, "--shard", f"{i}/{args.jobs}"])
+                 for i in range(args.jobs)]
+        codes = [p.wait() for p in procs]
+        print(f"check_lab: {args.jobs} jobs in {time.time() - t0:.0f} s, "
+              f"{'ok' if not any(codes) else 'problems found (above)'}")
+        return 1 if any(codes) else 0
     files = toc_notebooks(args.toc)
     folder = ROOT / Path(files[0]).parent
     notebooks = [Path(f).name + ".ipynb" for f in files if Path(f).parent == Path(files[0]).parent]
     if args.only:
         notebooks = [n for n in notebooks if any(n.startswith(p) for p in args.only)]
+    if args.shard:
+        i, n = map(int, args.shard.split("/"))
+        notebooks = notebooks[i::n]
     t0 = time.time()
     results = check_lab(folder, notebooks, args.shots, args.book_build)
     bad = {n: p for n, p in results.items() if p}
