@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 import gdcourse.optimizers as O
 from gdcourse import plotting
 from gdcourse.objectives import Quadratic, Rosenbrock, get
+from gdcourse.run import run_many
 from gdcourse.run import run, run_grid, run_many, steps_to
 
 
@@ -477,3 +478,36 @@ def test_plot_sweep_without_divergence_keeps_constrained_layout_working():
         warnings.simplefilter("error")
         fig.canvas.draw()
     assert len(fig.axes[0].lines) == 1  # no empty line of crosses
+
+
+# Loss-panel limits in whole decades.
+
+def _is_power_of_ten(x):
+    return np.isclose(np.log10(x), np.round(np.log10(x)))
+
+
+def test_decades_rounds_the_loss_limits_out_to_powers_of_ten_around_the_curves():
+    obj = get("ravine")
+    runs = run_many({"Adagrad": O.Adagrad(lr=0.5), "RMSprop": O.RMSprop(lr=0.01)}, obj, obj.start, 200)
+    plain = plotting.PathPlot(Figure(), obj, list(runs)).update(runs)
+    snapped = plotting.PathPlot(Figure(), obj, list(runs)).update(runs, decades=True)
+    lo, hi = snapped.ax_loss.get_ylim()
+    assert _is_power_of_ten(lo) and _is_power_of_ten(hi)
+    p_lo, p_hi = plain.ax_loss.get_ylim()
+    assert lo <= p_lo < 10 * lo and hi / 10 < p_hi <= hi          # the least widening that reaches a decade
+
+
+# The family tree of the conclusion: every rule has its place and a parent it improves on.
+
+def test_lineage_covers_every_rule_but_sgd_and_adamw_and_parents_exist():
+    assert set(plotting.LINEAGE) == (set(O.RULES) - {"SGD"}) | {"AdamW"}
+    for child, (parents, weakness) in plotting.LINEAGE.items():
+        assert parents and all(p in O.RULES for p in parents) and weakness
+
+
+def test_family_tree_draws_one_box_per_rule_and_one_arrow_per_parent():
+    ax = plotting.family_tree(Figure().add_subplot())
+    boxes = [t.get_text() for t in ax.texts if t.get_bbox_patch() is not None and t.get_fontweight() == "bold"]
+    assert sorted(boxes) == sorted([*O.RULES, "AdamW"])
+    arrows = [t for t in ax.texts if t.get_text() == ""]
+    assert len(arrows) == sum(len(p) for p, _ in plotting.LINEAGE.values())
