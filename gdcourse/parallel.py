@@ -727,11 +727,3 @@ def synchronous(problem, theta0, optimizer, *, workers=4, steps=1000, batch_size
         batches, rounds = _rounds(problem, K, steps, data, clock, rec, server, [server.theta],
                                   begin_round, finish_round)
     return rec.result(batches, rounds, b)
-
-
-# --- Kept here for the explorers that import them from this module -------------------------------------
-# Their homes: gdcourse.delay_tolerant, gdcourse.data_parallel, gdcourse.hogwild.
-
-from .data_parallel import DataParallel  # noqa: E402
-from .delay_tolerant import AdaptiveRevision  # noqa: E402
-from .hogwild import conflicts  # noqa: E402

@@ -176,13 +176,11 @@ def test_log_sliders_show_the_value_and_read_the_scale():
     assert s.labels == ["1", "8", "64"] and s.label.endswith("log₂ scale") and s.short == "W workers"
 
 
-def test_the_old_names_still_give_the_one_explorer():
-    from gdcourse import playable, widgets
-
-    ex = widgets.explore(["SGD"], objective="ravine", lr={"SGD": 0.9}, steps=60)
+def test_the_page_grid_marks_the_runs_that_diverge():
+    ex = explorers.paths(["SGD"], "ravine", steps=60, lr={"SGD": (-2, 0.5, -0.25)})
     assert isinstance(ex, explorers.PathExplorer) and ex.runs["SGD"].diverged_at == -1
-    play = playable.path_explorer(["SGD"], objective="ravine", steps=60, lr={"SGD": (-2, 0.5, -0.25)})
-    status_of = {s["l"]: s["m"] for s in play.spec["datasets"]["status"]}
+    status_of = {ex.controls[name].values[pos]: st["m"]
+                 for st in ex.page_data()["status"] for name, pos in st["k"].items() if name.startswith("lr_")}
     assert "diverged" in status_of[0.5] and "diverged" not in status_of[-0.25]
 
 

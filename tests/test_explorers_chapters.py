@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from gdcourse import datasets, loops, make, models, nn, objectives, parallel
+from gdcourse import datasets, hogwild, loops, make, models, nn, objectives, parallel
 from gdcourse import objectives as objs
 from gdcourse.explorers import chapters
 from gdcourse.optimizers import SGD
@@ -232,7 +232,7 @@ def test_hogwild_table_stores_references_once():
     r = parallel.downpour(prob, np.zeros(32), SGD(lr=1.0), workers=8, steps=40, spread=0.5, record_every=10)
     _, y = _curve(rows, curve="W lock-free workers", W=3.0, p=5.0, l=0.0)
     np.testing.assert_allclose(y, r.losses, rtol=1e-3)
-    c = parallel.conflicts(r, ds.X > 0)
+    c = hogwild.conflicts(r, ds.X > 0)
     _, y = _curve(rows, curve="share of updates that conflicted", W=3.0, p=5.0)
     assert y[-1] == pytest.approx(c.mean(), rel=1e-3)
 

@@ -1,6 +1,6 @@
 """The chapters' explorers whose runs are expensive: a table computed once over the grid.
 
-Moved here from the former ``playable`` module; each builder computes its table with one
+Each builder computes its table with one
 vectorised call per setting of its slowest parameters and hands it to
 :func:`gdcourse.explorers.tables.panels_explorer`, which draws it live and on the page.
 """
@@ -47,7 +47,7 @@ def variants_table(X, y, epochs=6, seed=0, log_lrs=None, cap=1e6):
     Parameters
     ----------
     X, y : array_like
-        The training set (e.g. the sample of :class:`gdcourse.widgets.VariantsExplorer`).
+        The training set.
     epochs : int
         Passes over the data.
     seed : int
@@ -282,9 +282,9 @@ def hogwild_explorer(log2_workers=(0, 2, 4, 6), log2_features=(3, 5, 7, 9), log_
     examples with about ``k`` of ``p`` binary features each (no bias). For every
     :math:`(p, W)` one call runs all the learning rates at once. Drawn against the
     updates made: the loss with :math:`W` workers, serial SGD (:math:`W = 1`, dashed)
-    and the running share of updates that conflicted (:func:`gdcourse.parallel.conflicts`).
+    and the running share of updates that conflicted (:func:`gdcourse.hogwild.conflicts`).
     """
-    from .. import datasets, models, parallel
+    from .. import datasets, hogwild, models, parallel
     from ..optimizers import SGD
 
     ws = _log2_values("log2_workers", log2_workers, default[0])
@@ -309,7 +309,7 @@ def hogwild_explorer(log2_workers=(0, 2, 4, 6), log2_features=(3, 5, 7, 9), log_
                                         r.losses[:, c], hi=ylim[1])
             if w in ws:
                 # Which updates conflicted does not depend on η: the events are the same.
-                hit = parallel.conflicts(r, ds.X > 0)
+                hit = hogwild.conflicts(r, ds.X > 0)
                 running = np.cumsum(hit) / np.arange(1, len(hit) + 1)
                 at = np.unique(np.r_[np.arange(record_every, len(hit) + 1, record_every), len(hit)]) - 1
                 rows += _curve_rows({"curve": share, "W": float(w), "p": float(p)}, at + 1, running[at])
@@ -333,11 +333,11 @@ def delay_explorer(log2_workers=range(9), log_lr=(-1.5, -1.0, -0.5, 0.0, 0.5, 1.
     Logistic regression on ``n`` sparse examples (30 features, frequencies from 0.5 down
     to 0.005), run asynchronously by :math:`W` workers
     (:func:`gdcourse.parallel.downpour`), with Adagrad or
-    :class:`gdcourse.parallel.AdaptiveRevision` on the server: one call per rule and
+    :class:`gdcourse.delay_tolerant.AdaptiveRevision` on the server: one call per rule and
     :math:`W` for all the learning rates at once. Drawn: :math:`J(\theta)` against the
     gradients computed.
     """
-    from .. import datasets, models, parallel
+    from .. import datasets, delay_tolerant, models, parallel
 
     ws = _log2_values("log2_workers", log2_workers, default[0])
     ll = _values("log_lr", log_lr, default[1])
@@ -348,7 +348,7 @@ def delay_explorer(log2_workers=range(9), log_lr=(-1.5, -1.0, -0.5, 0.0, 0.5, 1.
     rows = []
     for w in ws:
         for name, opt in (("Adagrad", RULES["Adagrad"](lr=lrs)),
-                          ("AdaptiveRevision", parallel.AdaptiveRevision(lr=lrs))):
+                          ("AdaptiveRevision", delay_tolerant.AdaptiveRevision(lr=lrs))):
             r = parallel.downpour(problem, theta0, opt, workers=int(2**w), steps=steps, spread=spread,
                                   record_every=record_every)
             for c, l in enumerate(ll):
@@ -483,7 +483,7 @@ def _digits(n, n_val, seed=0):
 def orders_table(n=400, n_val=300, batch_size=20, epochs=4, seed=0, log_lrs=None, record_every=4):
     r"""Held-out loss and accuracy of softmax regression during training, for every order of the digits and η.
 
-    As :class:`gdcourse.widgets.OrderExplorer`: ``MLP((64, 10))`` learns ``n`` digits
+    ``MLP((64, 10))`` learns ``n`` digits
     with mini-batch SGD, :math:`\theta = \theta - \eta \nabla_\theta J(\theta; x^{(i:i+b)}; y^{(i:i+b)})`,
     from ``init(seed)``, visiting the examples in each of five orders (reshuffled
     every epoch, as stored, sorted by label, the naive and the mixed curriculum of
@@ -552,7 +552,7 @@ def batchnorm_table(n=256, depth=4, width=16, batch_size=32, epochs=4, seed=0, l
                     cap=1e3):
     r"""Mini-batch losses of a deep ReLU network with and without batch normalization, over η and the initial scale.
 
-    As :class:`gdcourse.widgets.BatchNormExplorer`: ``MLP((64,) + (width,) * depth + (10,), "relu")``
+    ``MLP((64,) + (width,) * depth + (10,), "relu")``
     learns ``n`` digits with mini-batch SGD (batches of ``batch_size``) from
     ``init(seed, scale)``, once with batch normalization of every hidden layer,
     :math:`\hat z = (z - \mu_B) / \sqrt{\sigma_B^2 + \epsilon}`, :math:`u = \gamma \odot \hat z + \beta`,
@@ -632,7 +632,7 @@ def early_stopping_table(log_lrs=(-3.5, -3.0, -2.5, -2.0), n=150, hidden=64, epo
                          patiences=range(1, 31)):
     r"""Training and validation losses of Adam on the breast cancer data, and where early stopping ends each run.
 
-    As :class:`gdcourse.widgets.EarlyStoppingExplorer`: ``MLP((30, hidden, 2))``
+    ``MLP((30, hidden, 2))``
     learns ``n`` tumours with Adam at every :math:`\log_{10}\eta` of ``log_lrs`` (one
     :func:`gdcourse.loops.train` call, a column of η) for ``epochs`` epochs. Early
     stopping never changes the updates, only where they end, so for every patience
@@ -727,7 +727,7 @@ def noise_table(objective="styblinski-tang", lr=0.01, steps=300, runs=16, seed=0
                 points=60, cap=1e3):
     r"""Losses of SGD with annealed gradient noise on a test function, over the noise's η and γ.
 
-    As :class:`gdcourse.widgets.NoiseExplorer`: ``runs`` runs of SGD (step size
+    ``runs`` runs of SGD (step size
     ``lr``) from the objective's start with the gradient
     :math:`g_t + N(0, \sigma_t^2)`, :math:`\sigma_t^2 = \eta / (1 + t)^\gamma`
     (:class:`gdcourse.loops.GradientNoise`, seeded by ``seed``, the same noise as the
