@@ -354,7 +354,7 @@ def check_keyboard(page, problems):
                 after = el.evaluate(FOCUS_JS)
                 if after is None or after["value"] == focus["value"]:
                     problems.append(f"{what}: {key} does not move slider '{focus['name']}'")
-                elif picture.screenshot() == before:
+                elif _picture(el).screenshot() == before:
                     problems.append(f"{what}: moving slider '{focus['name']}' by keyboard changed nothing")
             elif focus["button"] and kind == "animation":
                 picture = _picture(el)
@@ -362,7 +362,7 @@ def check_keyboard(page, problems):
                 page.keyboard.press("Enter")
                 page.wait_for_timeout(700)
                 page.keyboard.press("Enter")
-                if picture.screenshot() == before:
+                if _picture(el).screenshot() == before:
                     problems.append(f"{what}: pressing Enter on '{focus['name']}' changed nothing")
         page.evaluate("() => document.getElementById('kb-start') && document.getElementById('kb-start').remove()")
         if not entered:
