@@ -4,10 +4,11 @@ and its batch normalization."""
 import numpy as np
 import pytest
 
+import gdcourse
 import gdcourse.optimizers as O
 from gdcourse import datasets, gradcheck
 from gdcourse.loops import train
-from gdcourse.nn import MLP
+from gdcourse.nn import MLP, DropoutMLP
 
 
 rng = np.random.default_rng(0)
@@ -192,3 +193,63 @@ def test_a_grid_of_batchnorm_networks_keeps_one_set_of_running_statistics_each()
         one = train(net, O.SGD(lr=0.1), BN_X, BN_Y, thetas[k], epochs=2, batch_size=6, seed=1)
         np.testing.assert_allclose(grid.theta[k], one.theta, rtol=1e-10)
         np.testing.assert_allclose(grid_state[0][k], net.state["mean"][0], rtol=1e-10)
+
+
+# --- DropoutMLP: inverted dropout on the hidden layers ---------------------------------------------
+
+_drng = np.random.default_rng(0)
+XD, yD = _drng.normal(size=(12, 5)), _drng.integers(0, 3, 12)
+DROP_SIZES = (5, 7, 6, 3)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+@pytest.mark.parametrize("batchnorm", [False, True])
+def test_masked_grad_matches_finite_differences(activation, batchnorm):
+    net = DropoutMLP(DROP_SIZES, activation, batchnorm=batchnorm, p=0.3, seed=1)
+    theta = net.init(0) + 0.1 * _drng.normal(size=net.n_params)
+    masks = net.masks((), len(XD))
+    err = gradcheck.grad_error(lambda t: net.masked_loss(t, XD, yD, masks),
+                               lambda t: net.masked_grad(t, XD, yD, masks), theta)
+    assert err < 1e-6
+
+
+@pytest.mark.parametrize("batchnorm", [False, True])
+def test_p_zero_is_the_plain_mlp(batchnorm):
+    net, plain = DropoutMLP(DROP_SIZES, "relu", batchnorm=batchnorm, p=0.0), MLP(DROP_SIZES, "relu", batchnorm=batchnorm)
+    theta = net.init(0) + 0.1 * _drng.normal(size=net.n_params)
+    np.testing.assert_array_equal(net.grad(theta, XD, yD), plain.grad(theta, XD, yD))
+    np.testing.assert_array_equal(net.loss(theta, XD, yD), plain.loss(theta, XD, yD))
+
+
+def test_masks_keep_the_expected_output():
+    net = DropoutMLP((5, 400, 3), p=0.25, seed=3)
+    (m,) = net.masks((2,), 50)
+    assert m.shape == (2, 50, 400) and set(np.unique(m)) == {0.0, 1 / 0.75}
+    assert abs(m.mean() - 1) < 0.02 and abs((m == 0).mean() - 0.25) < 0.02
+
+
+def test_fresh_masks_every_call_and_seeded():
+    a, b = DropoutMLP(DROP_SIZES, p=0.5, seed=7), DropoutMLP(DROP_SIZES, p=0.5, seed=7)
+    theta = a.init(0)
+    g1, g2 = a.grad(theta, XD, yD), a.grad(theta, XD, yD)
+    assert not np.allclose(g1, g2)                            # a new mask each call
+    np.testing.assert_array_equal(g1, b.grad(theta, XD, yD))    # the same seed, the same masks
+
+
+def test_grid_of_networks_trains():
+    net = DropoutMLP((5, 8, 3), "relu", p=0.2, seed=0)
+    starts = np.stack([net.init(s) for s in range(3)])
+    h = train(net, gdcourse.SGD(lr=np.array([[0.05], [0.1], [0.2]])), XD, yD, starts, epochs=20, batch_size=4, seed=0)
+    assert h.theta.shape == starts.shape and np.all(h.epoch_losses[-1] < h.epoch_losses[0])
+
+
+@pytest.mark.parametrize("p", [-0.1, 1.0, 1.5, np.nan, "0.5", True])
+def test_invalid_p(p):
+    with pytest.raises(ValueError, match="Invalid p"):
+        DropoutMLP(DROP_SIZES, p=p)
+
+
+@pytest.mark.parametrize("seed", [-1, 0.5, "1"])
+def test_invalid_seed(seed):
+    with pytest.raises(ValueError, match="Invalid seed"):
+        DropoutMLP(DROP_SIZES, seed=seed)
