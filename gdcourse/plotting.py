@@ -972,7 +972,8 @@ def _frame_palette():
     return pal
 
 
-_PLAYER = """<div id="{id}" class="gdcourse-animation" style="max-width:{width}px">
+# data-lm-suppress-shortcuts: in JupyterLab the arrow keys then move the frame slider, not the notebook.
+_PLAYER = """<div id="{id}" class="gdcourse-animation" data-lm-suppress-shortcuts="true" style="max-width:{width}px">
 <img src="data:image/png;base64,{first}" alt="{alt}" style="width:100%;height:auto">
 <div style="display:flex;align-items:center;gap:0.6em;font:13px sans-serif">
 <button type="button" style="min-width:6em">&#9654; play</button>

@@ -110,6 +110,7 @@ EXPLORERS_JS = r"""
   roots = roots.filter(r => !roots.some(o => o !== r && o.contains(r)));
   for (const area of nb.querySelectorAll(".jp-OutputArea")) {
     if (roots.some(r => area.contains(r) || r.contains(area))) continue;
+    if (area.querySelector(".gdcourse-animation")) continue;   // an animation player, not an explorer
     if (area.querySelector(".widget-slider, input[type=range]")) roots.push(area);
   }
   roots.forEach((r, i) => r.setAttribute("data-lab-check-explorer", String(i)));
