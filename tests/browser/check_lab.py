@@ -39,9 +39,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-import yaml
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
+
+from check_pages import browser_binary, toc_pages  # one definition, beside the page check
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -140,11 +141,6 @@ def free_port():
         return s.getsockname()[1]
 
 
-def browser_binary():
-    for candidate in (os.environ.get("CHROMIUM"), "chromium", "chromium-browser", "google-chrome"):
-        if candidate and shutil.which(candidate):
-            return shutil.which(candidate)
-    sys.exit("no Chromium found: install Debian's `chromium` or set $CHROMIUM")
 
 
 class Lab:
@@ -382,21 +378,8 @@ def check_notebook(lab, page, rel, shots, book_values):
 
 
 def toc_notebooks(toc_file):
-    toc = yaml.safe_load(Path(toc_file).read_text(encoding="utf-8"))
-    files = [toc["root"]]
-
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                files.append(entry["file"])
-            walk(entry.get("chapters"))
-            walk(entry.get("sections"))
-            for part in entry.get("parts", []) if isinstance(entry, dict) else []:
-                walk(part.get("chapters"))
-    walk(toc.get("chapters"))
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"))
-    return [f for f in files if (ROOT / (f + ".ipynb")).exists()]
+    """The notebooks of ``toc_file`` in reading order (its Markdown pages left out)."""
+    return [f for f in toc_pages(toc_file) if (ROOT / (f + ".ipynb")).exists()]
 
 
 def check_lab(folder, notebooks, shots=None, book_build=None, quiet=False):

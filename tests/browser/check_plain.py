@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -28,6 +26,8 @@ from pathlib import Path
 
 import yaml
 from playwright.sync_api import sync_playwright
+
+from check_pages import browser_binary  # one definition, beside the page check
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -70,11 +70,6 @@ BROWSER_JS = r"""
 """
 
 
-def browser_binary():
-    for candidate in (os.environ.get("CHROMIUM"), "chromium", "chromium-browser", "google-chrome"):
-        if candidate and shutil.which(candidate):
-            return shutil.which(candidate)
-    sys.exit("no Chromium found: install Debian's `chromium` or set $CHROMIUM")
 
 
 def markdown_of(nb):
