@@ -7,7 +7,10 @@
 //   titled "Light", "Dark", "System Settings" that count as its visible text: the icons are
 //   hidden from assistive technology (the button keeps its name, its tooltip says the same);
 // - myst-nb's "Show code cell source" toggles were named "Toggle hidden content": their name
-//   now comes from the text they show.
+//   now comes from the text they show;
+// - sphinxcontrib-bibtex marks the reference list role="list" but its entries
+//   role="doc-biblioentry", which a list may not hold (axe's aria-required-children): the entries
+//   keep their role and the container is a plain group of them.
 (function () {
   function fix() {
     document.querySelectorAll(".search-button-field.search-button__button[aria-label]").forEach(function (b) {
@@ -21,6 +24,9 @@
     });
     document.querySelectorAll("details > summary[aria-label='Toggle hidden content']").forEach(function (s) {
       s.removeAttribute("aria-label");
+    });
+    document.querySelectorAll(".citation-list[role='list']").forEach(function (l) {
+      l.removeAttribute("role");
     });
   }
   function start() {
