@@ -25,12 +25,16 @@ from __future__ import annotations
 import zlib
 from functools import lru_cache
 
+import matplotlib.colors as mcolors
 import numpy as np
+from matplotlib.collections import Collection
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
-__all__ = ["PALETTE", "style", "styles", "line_kw", "color", "label", "describe", "alt_text", "contours", "plot_paths",
+__all__ = ["PALETTE", "style", "styles", "line_kw", "color", "label", "describe", "alt_text", "colour_only", "contours", "plot_paths",
            "plot_losses", "PathPlot", "path_figure", "plot_history", "plot_batch_losses", "HistoryPlot",
            "plot_curves"]
 
@@ -60,6 +64,7 @@ def _figure_alt_metadata(fig, include=None, exclude=None):
     """Mime-bundle formatter: no data (the PNG formatter makes it), the alt text as metadata."""
     try:
         alt = alt_text(fig)
+        pairs = colour_only(fig)
     except Exception:  # pragma: no cover - a description must never stop a figure from showing
         return {}
     from IPython import get_ipython
@@ -69,7 +74,8 @@ def _figure_alt_metadata(fig, include=None, exclude=None):
     if shell is not None:
         formats = [m for m, f in shell.display_formatter.formatters.items()
                    if m.startswith("image/") and Figure in f.type_printers] or formats
-    return {}, {m: {"alt": alt} for m in formats}
+    meta = {"alt": alt} | ({"colour_only": pairs} if pairs else {})
+    return {}, {m: dict(meta) for m in formats}
 
 #: One colour per rule, the same in every chapter. Chosen so that every two of them (and of
 #: :data:`_EXTRA`) stay at least CIE76 ΔE = 10 apart as readers with deuteranopia or protanopia see
@@ -265,6 +271,47 @@ def _axes_text(ax):
     if labels:
         parts.append("series: " + ", ".join(dict.fromkeys(labels)))
     return "; ".join(parts)
+
+
+def _cue(handle):
+    """What tells a legend entry apart besides its colour (line style, dashes, marker, hatch), and its colour."""
+    if isinstance(handle, Line2D):
+        ls = handle.get_linestyle()
+        dashes = tuple(np.round(handle._unscaled_dash_pattern[1] or (), 2)) if ls not in ("None", "", " ") else ()
+        marker = handle.get_marker()
+        marker = None if marker in (None, "None", "", " ") else str(marker)
+        return ("line", ls, dashes, marker), mcolors.to_hex(handle.get_color())
+    if isinstance(handle, Patch):
+        return ("patch", handle.get_hatch(), handle.get_linestyle()), mcolors.to_hex(handle.get_facecolor())
+    if isinstance(handle, Collection) and len(handle.get_facecolor()):
+        paths = handle.get_paths()
+        shape = tuple(np.round(paths[0].vertices, 2).ravel()) if paths else ()
+        return ("markers", shape), mcolors.to_hex(handle.get_facecolor()[0])
+    return None, None
+
+
+def colour_only(fig):
+    """Legend entries of ``fig`` told apart by colour alone: ``[[label, label], ...]``, empty when none.
+
+    Two entries of one legend whose line style, dashes and marker (or hatch, or marker
+    shape) are the same but whose colours differ can be told apart only by colour, which
+    about 1 in 12 men cannot do for every pair of the palette. The book's build fails on
+    such a figure (``book/_ext/figure_alt.py``); draw series with :func:`line_kw` (or the
+    ``plot_*`` functions here), which give every name its own line style and marker.
+    """
+    legends = [ax.get_legend() for ax in fig.axes] + list(fig.legends)
+    pairs = []
+    for legend in filter(None, legends):
+        seen = {}
+        for handle, text in zip(legend.legend_handles, legend.get_texts()):
+            cue, colour = _cue(handle)
+            if cue is None:
+                continue
+            for other, other_colour in seen.get(cue, []):
+                if other_colour != colour:
+                    pairs.append([other, text.get_text()])
+            seen.setdefault(cue, []).append((text.get_text(), colour))
+    return pairs
 
 
 def alt_text(fig):

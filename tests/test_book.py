@@ -48,6 +48,25 @@ def test_a_failing_hidden_assert_after_the_last_visible_cell_fails_the_build(tmp
     assert code != 0 and "Executing notebook failed" in log
 
 
+def test_an_eval_whose_name_is_assigned_again_further_down_fails_the_build(tmp_path):
+    # JupyterLab evaluates every {eval} after Run All: it would show the later value.
+    cells = [("code", "n = 3"), ("markdown", "# Page\n\nn is {eval}`n`."), ("code", "n = 4", ["remove-cell"])]
+    code, _, log = _build(tmp_path, cells)
+    assert code != 0 and "{eval}`n` shows '3' where it stands but '4' after the last cell" in log
+
+
+def test_a_figure_that_tells_series_apart_by_colour_alone_fails_the_build(tmp_path):
+    draw = ("import gdcourse\nfrom matplotlib.figure import Figure\nfig = Figure()\nax = fig.subplots()\n"
+            "ax.plot([0, 1], [0, 1], color='C0', label='first')\nax.plot([0, 1], [1, 0], color='C1', label='second')\n"
+            "ax.legend()\nfig")
+    (tmp_path / "alone").mkdir(), (tmp_path / "dashed").mkdir()
+    code, _, log = _build(tmp_path / "alone", [("markdown", "# Page"), ("code", draw)])
+    assert code != 0 and "tells “first” and “second” apart by colour alone" in log
+    dashed = draw.replace("color='C1'", "color='C1', ls='--'")
+    code, _, log = _build(tmp_path / "dashed", [("markdown", "# Page"), ("code", dashed)])
+    assert code == 0, log
+
+
 CHAPTERS = sorted((ROOT / "book").glob("*.ipynb"))
 
 

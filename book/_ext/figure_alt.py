@@ -6,8 +6,14 @@ metadata (``{"image/png": {"alt": "Figure, 2 panels. Panel 1: ..."}}``): made fr
 myst-nb 1.x takes only ``width`` and ``height`` from an output's metadata, so Sphinx wrote the
 image's file name as its alt (``../_images/8394….png``). This extension hands the output's alt to
 the image node. A cell's own ``mystnb: image: alt:`` metadata (myst-nb's per-cell option) wins.
+
+The same metadata names the legend entries told apart by colour alone (``colour_only``,
+``gdcourse.plotting.colour_only``): each such figure is a warning, so the build (``-W``) fails.
 """
 from docutils import nodes
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
 
 try:
     from myst_nb.core.render import NbElementRenderer
@@ -19,7 +25,14 @@ def _with_output_alt(render_image):
     def render(self, data):
         drawn = render_image(self, data)
         meta = data.output_metadata.get(data.mime_type) or {}
-        alt = meta.get("alt") if isinstance(meta, dict) else None
+        meta = meta if isinstance(meta, dict) else {}
+        alt = meta.get("alt")
+        if meta.get("colour_only"):
+            pairs = "; ".join(" and ".join(f"“{t}”" for t in pair) for pair in meta["colour_only"])
+            env = getattr(self.renderer.document.settings, "env", None)
+            logger.warning(f"a figure (cell {data.cell_index}) tells {pairs} apart by colour alone: "
+                           "draw them with gdcourse.plotting.line_kw(name) or give each a line style or marker",
+                           location=(env.docname, data.line) if env else None, type="gdcourse", subtype="colour_only")
         if isinstance(alt, str) and alt.strip():
             for node in drawn:
                 if isinstance(node, nodes.image) and not node.get("alt"):

@@ -9,7 +9,12 @@ cells after the last visible one never ran at all, so a failing claim check pass
 Here every ``{eval}`` (role or directive) first runs all cells above its markdown cell, and the
 client runs the rest of the notebook before it finishes. The book then executes what JupyterLab's
 Run All executes, in the same order, and a failing hidden assert fails the build (-W).
-The lock pins myst-nb; ``tests/test_book_config.py`` checks this on a small notebook.
+
+JupyterLab (jupyterlab_myst) evaluates every ``{eval}`` once Run All has finished, with the
+notebook's last values. So the client also evaluates each expression again at the end: one that
+shows another value there (a name the chapter assigns again further down) is a warning, and the
+build (-W) fails: the web page and JupyterLab would show different numbers.
+The lock pins myst-nb; ``tests/test_book.py`` checks all this on small notebooks.
 """
 from bisect import bisect_right
 
@@ -34,17 +39,47 @@ def _in_order(run):
     return wrapped
 
 
+_ORIGINAL_EVAL = NotebookClientInline.eval_variable
+
+
+def _recorded(self, name):
+    outputs = _ORIGINAL_EVAL(self, name)
+    self.__dict__.setdefault("_gdcourse_evals", []).append((name, _shown(outputs)))
+    return outputs
+
+
+def _shown(outputs):
+    return [o.get("data") for o in outputs or []]
+
+
 def _finalise_after_all_cells(finalise):
     def wrapped(self):
         cells = self.notebook.get("cells", [])
         if cells:
             self.code_cell_outputs(len(cells) - 1)
+        last = {}
+        for name, shown in self.__dict__.get("_gdcourse_evals", []):
+            if name not in last:
+                last[name] = _shown(_ORIGINAL_EVAL(self, name))
+            if last[name] != shown:
+                self.logger.warning(f"{{eval}}`{name}` shows {_text(shown)} where it stands but {_text(last[name])} "
+                                    "after the last cell, as JupyterLab shows it: give that value a name of its own",
+                                    subtype="eval")
         return finalise(self)
     return wrapped
 
 
+def _text(shown):
+    plain = [d.get("text/plain") for d in shown if isinstance(d, dict)]
+    return repr(plain[0] if len(plain) == 1 else plain)
+
+
 def setup(app):
+    if getattr(NotebookClientInline, "_gdcourse_in_order", False):   # once per process
+        return {"parallel_read_safe": True, "parallel_write_safe": True}
+    NotebookClientInline._gdcourse_in_order = True
     for cls in (nb_eval.EvalRoleAny, nb_eval.EvalDirectiveAny, nb_eval.EvalFigureDirective):
         cls.run = _in_order(cls.run)
+    NotebookClientInline.eval_variable = _recorded
     NotebookClientInline.finalise_client = _finalise_after_all_cells(NotebookClientInline.finalise_client)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
