@@ -11,8 +11,9 @@ when its slider moves; animations step when their controls are clicked; dropdown
 click; no critical or serious axe-core violation (in the course's content, or in the theme's unless
 listed in ``THEME_WAITING`` with the upstream report it waits on); every explorer and animation can
 be used by keyboard alone (Tab reaches each slider, an arrow key changes the picture); the browser
-console has no errors. At phone width (390 px): no sideways scrolling of the page, no explorer
-scaled below 75 % of its natural width, no explorer text under 10 px. A full-page screenshot of each
+console has no errors. At phone width (390 px): no sideways scrolling of the page, no explorer or
+figure scaled below 75 % of its natural width (a wider figure scrolls in its own box:
+``_static/figure-width.js``), no explorer text under 10 px. A full-page screenshot of each
 page at both widths goes to ``_build/screenshots``.
 
 This machine is offline: what the pages load from CDNs (MathJax, require.js, the widget manager,
@@ -228,6 +229,13 @@ PHONE_JS = r"""
         problems.push(`${name}: its picture is scaled to ${Math.round(100 * shown / img.naturalWidth)} %`);
     }
   });
+  // Every figure of the page (outputs and animation frames): at least minScale of its natural width.
+  document.querySelectorAll(".cell_output img, .gdcourse-animation img").forEach((img, i) => {
+    const shown = img.getBoundingClientRect().width;
+    if (img.naturalWidth >= 60 && shown > 0 && shown / img.naturalWidth < minScale - 1e-6)
+      problems.push(`figure ${i + 1} is scaled to ${Math.round(100 * shown / img.naturalWidth)} % of its width` +
+                    ` (${Math.round(shown)} of ${img.naturalWidth} px): its text is under 10 px`);
+  });
   return problems;
 }
 """
@@ -373,7 +381,7 @@ def check_keyboard(page, problems):
 
 
 def check_phone(browser, base, name, shot, router):
-    """The page at 390 px: no sideways scrolling, no explorer shrunk below MIN_SCALE or with text under 10 px."""
+    """The page at 390 px: no sideways scrolling, no explorer or figure shrunk below MIN_SCALE, no explorer text under 10 px."""
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     context.route("**/*", router)
     page = context.new_page()
@@ -569,6 +577,10 @@ SELFTEST = {
                                 r"Tab does not reach|Tab reaches 0"),
     "sideways_on_a_phone": ("<p>A table as wide as a desktop:</p><div style='width:900px'>wide</div>", None,
                             r"scrolls sideways at 390 px"),
+    "shrunken_figure": ("<p>A figure squeezed into a narrow column:</p>"
+                        + _FIG.format(alt="Loss against step for SGD").replace(
+                            "class='cell_output'", "class='cell_output' style='width:120px'").replace(
+                            "<img ", "<img style='max-width:100%' "), _notebook(1), r"figure 1 is scaled to 50 %"),
     "shrunken_explorer": ("<p>An explorer squeezed into the phone's width:</p>"
                           + _EXPLORER.format(extra="", redraw=_REDRAW).replace(
                               'style="width:300px"', 'style="max-width:100%"').replace(
