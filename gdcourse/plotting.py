@@ -1021,7 +1021,7 @@ def _frame_palette():
 
 # data-lm-suppress-shortcuts: in JupyterLab the arrow keys then move the frame slider, not the notebook.
 _PLAYER = """<div id="{id}" class="gdcourse-animation" data-lm-suppress-shortcuts="true" style="max-width:{width}px">
-<img src="data:image/png;base64,{first}" alt="{alt}" style="width:100%;height:auto">
+<div class="gdcourse-animation-frame"><img src="data:image/png;base64,{first}" alt="{alt}" style="width:100%;height:auto"></div>
 <div style="display:flex;align-items:center;gap:0.6em;font:13px sans-serif">
 <button type="button" style="min-width:6em">&#9654; play</button>
 <input type="range" min="0" max="{last}" value="0" step="1" style="flex:1"

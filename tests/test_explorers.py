@@ -99,6 +99,27 @@ def test_the_live_widget_recomputes_when_the_browser_moves_a_slider():
     assert calls[-1][1] is True
 
 
+def test_the_live_widget_sends_every_setting_one_step_away_ahead_and_each_once(monkeypatch):
+    pytest.importorskip("anywidget")
+    from gdcourse.explorers import live
+
+    ex = _toy()
+    w = ex.widget
+    sent = []
+    monkeypatch.setattr(w, "send", lambda content, buffers: sent.append((content, json.loads(bytes(buffers[0])))))
+    assert w.key == "a=1"
+    w._message(w, {"want": "neighbours"}, [])         # a view was drawn: a = 0.5 and a = 2 go ahead
+    assert [c["key"] for c, _ in sent] == ["a=0", "a=2"]
+    assert sent[1][1]["items"][0]["y"] == [0.0, 2.0, 4.0, 6.0, 8.0] and "line" in sent[1][0]["styles"]
+    w.index = {"a": 2}                                # the browser moved: its neighbour a = 1 was never sent
+    assert [c["key"] for c, _ in sent] == ["a=0", "a=2", "a=1"] and w.key == "a=2"
+    w.index = {"a": 1}                                # both neighbours are in the page already
+    assert len(sent) == 3
+    monkeypatch.setattr(live, "KEEP", 1)              # the page keeps one: the kernel forgets as it does
+    w._message(w, {"want": "neighbours"}, [])
+    assert [c["key"] for c, _ in sent[3:]] == ["a=0", "a=2"] and list(w._sent) == ["a=2"]
+
+
 def test_paths_runs_are_the_runners_and_the_defaults_are_on_the_grid():
     ex = explorers.paths(["SGD", "Momentum"], "ravine", steps=30, lr={"SGD": 0.9, "Momentum": 0.09},
                          shared={"gamma": 0.9})

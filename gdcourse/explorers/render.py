@@ -102,11 +102,19 @@ function render({ model, el }) {
   const truncating = spec.controls.filter(c => c.truncates).map(c => c.name);
   const live = !!model.get("live");
   const frames = {};   // axes, ticks and background of a panel, drawn once per range
+  const styles = Object.assign({}, spec.styles);
+  // Live, the kernel sends the data as JSON in a binary buffer (nothing walks it item by item): the
+  // current setting's in "blob", and every setting one step away as a message, kept in "ahead" (the
+  // last spec.keep of them; the kernel drops them in the same order), so an arrow key draws at once.
+  const parse = b => JSON.parse(new TextDecoder().decode(b));
+  const keyed = spec.controls.filter(c => !c.truncates).map(c => c.name);
+  const keyOf = ix => keyed.map(n => n + "=" + ix[n]).join("&");
+  const ahead = new Map();
+  let data = live ? parse(model.get("blob")) : (model.get("data") || {items: [], status: []});
+  let shown = live ? model.get("key") : null;
+  function use(key, d) { data = d; shown = key; draw(); }
 
   function draw() {
-    // Live, the kernel sends the data as one JSON blob (a binary buffer: nothing walks it item by item).
-    const blob = model.get("blob");
-    const data = blob ? JSON.parse(new TextDecoder().decode(blob)) : (model.get("data") || {items: [], status: []});
     const items = data.items.filter(it => matches(it, index));
     let limit = Infinity;
     for (const name of truncating) {
@@ -114,14 +122,14 @@ function render({ model, el }) {
       limit = Math.min(limit, c.values[index[name]] + 1);
     }
     let out = "<div class='gdcourse-explorer-panels'>";
-    const shown = [];
+    const drawn = [];
     spec.panels.forEach((p, pi) => {
       const mine = items.filter(it => it.p === pi).map(it => {
         const n = Math.min(it.y.length, (p.truncate === false) ? Infinity : limit);
         const xs = it.x ? it.x.slice(0, n) : Array.from({length: n}, (_, j) => j);
         return {s: it.s, x: xs, y: it.y.slice(0, n)};
       });
-      mine.forEach(it => { if (!shown.includes(it.s)) shown.push(it.s); });
+      mine.forEach(it => { if (!drawn.includes(it.s)) drawn.push(it.s); });
       const xl = p.xlim || extent(mine.flatMap(it => it.x), p.xlog);
       const yl = p.ylim || extent(mine.flatMap(it => it.y), p.ylog);
       const pw = W - M.l - M.r, ph = H - M.t - M.b;
@@ -166,7 +174,7 @@ function render({ model, el }) {
       }
       s += frames[fkey][0];
       for (const it of mine) {
-        const st = model.get("spec").styles[it.s] || {color: "#333", dash: [], marker: ""};
+        const st = styles[it.s] || {color: "#333", dash: [], marker: ""};
         let d = "", pen = false, pts = [];
         const every = Math.max(1, Math.ceil(it.y.length / (p.markers || 12)));
         for (let j = 0; j < it.y.length; j++) {
@@ -189,11 +197,11 @@ function render({ model, el }) {
       out += s;
     });
     out += "</div>";
-    const names = (spec.order || []).filter(n => shown.includes(n)).concat(shown.filter(n => !(spec.order || []).includes(n)));
+    const names = (spec.order || []).filter(n => drawn.includes(n)).concat(drawn.filter(n => !(spec.order || []).includes(n)));
     if (names.length) {
       out += "<ul class='gdcourse-explorer-legend'>";
       for (const n of names) {
-        const st = spec.styles[n] || {color: "#333", dash: []};
+        const st = styles[n] || {color: "#333", dash: []};
         out += "<li><svg width='34' height='12' aria-hidden='true'><path d='M1,6L33,6' stroke='" + st.color + "' stroke-width='2'" +
                (st.dash && st.dash.length ? " stroke-dasharray='" + st.dash.join(" ") + "'" : "") + " fill='none'/>" +
                (st.marker ? "<path d='" + st.marker + "' transform='translate(17,6) scale(3.5)' fill='" + st.color + "'/>" : "") +
@@ -206,23 +214,51 @@ function render({ model, el }) {
     picture.innerHTML = out;
   }
 
-  root.querySelectorAll("input, select").forEach(input => {
+  const inputs = root.querySelectorAll("input, select");
+  function label(input) {
+    const c = spec.controls.find(q => q.name === input.dataset.name);
+    if (c.kind !== "choice") {
+      input.nextElementSibling.textContent = c.labels[index[c.name]];
+      input.setAttribute("aria-valuetext", c.short + " = " + c.labels[index[c.name]]);
+    }
+  }
+  inputs.forEach(input => {
     input.addEventListener("input", () => {
       const name = input.dataset.name, c = spec.controls.find(q => q.name === name);
       index[name] = +input.value;
-      if (c.kind !== "choice") {
-        input.nextElementSibling.textContent = c.labels[index[name]];
-        input.setAttribute("aria-valuetext", c.short + " = " + c.labels[index[name]]);
-      }
+      label(input);
+      const key = keyOf(index);
       if (!live || c.truncates) draw();
+      else if (ahead.has(key)) use(key, ahead.get(key));
       if (!c.truncates) {
         model.set("index", Object.assign({}, index));
         model.save_changes();
       }
     });
   });
-  model.on("change:data", draw);
-  model.on("change:blob", draw);
+  model.on("change:data", () => { data = model.get("data"); draw(); });
+  if (live) {
+    model.on("msg:custom", (msg, buffers) => {
+      if (!msg || msg.key === undefined) return;
+      Object.assign(styles, msg.styles || {});
+      ahead.set(msg.key, parse(buffers[0]));
+      if (ahead.size > spec.keep) ahead.delete(ahead.keys().next().value);
+    });
+    // The kernel's answer: drawn unless it is drawn already (sent ahead) or a later move overtook it.
+    model.on("change:blob", () => {
+      const key = model.get("key");
+      if (key !== shown && key === keyOf(index)) use(key, parse(model.get("blob")));
+    });
+    model.on("change:spec", () => Object.assign(styles, model.get("spec").styles));
+    // The kernel moved the controls (explorer.set): the sliders follow.
+    model.on("change:index", () => {
+      Object.assign(index, model.get("index"));
+      inputs.forEach(input => { input.value = index[input.dataset.name]; label(input); });
+      const key = keyOf(index);
+      if (key !== shown && ahead.has(key)) use(key, ahead.get(key));
+    });
+    model.send({want: "neighbours"});
+  }
   draw();
 }
 """
