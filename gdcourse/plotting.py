@@ -14,7 +14,7 @@ Conventions of every function here:
   or a blank panel.
 - **Style.** A series is drawn with :func:`style` of its exact label: colour, line style and
   marker, so colour is never the only cue; the ten rules of the text and AdamW have their
-  own, the same in every figure and in the Vega-Lite explorers (``dash``, ``shape``).
+  own, the same in every figure and in the explorers' SVG (``dash``, ``shape``).
 - **Alt text.** A figure shown in a notebook carries a text alternative (output metadata
   ``{"image/png": {"alt": ...}}``, set as the ``<img>``'s alt by the book's build): what
   :func:`alt_text` makes from what was drawn (the objective, the runs, the axes), or the
@@ -99,10 +99,10 @@ _NAMED = {"AdamW": "#126444"}
 #: Colours for series that are not rules (other labels), as far from each other and from the rules.
 _EXTRA = ("#283837", "#806e37", "#3f97eb", "#3242d6", "#1a59c1", "#0c325a", "#4b1f89", "#285b69")
 
-#: Dash patterns in units of the line width (matplotlib scales them by it; Vega-Lite gets pixels).
+#: Dash patterns in units of the line width (matplotlib scales them by it; the explorers get pixels).
 _DASHES = {"solid": (), "dashed": (4.0, 2.0), "dotted": (1.0, 1.6), "dashdot": (4.0, 1.6, 1.0, 1.6),
            "long": (8.0, 2.5), "dashdotdot": (4.0, 1.5, 1.0, 1.5, 1.0, 1.5)}
-#: Matplotlib marker -> Vega-Lite point shape (SVG paths in the unit square where Vega has no name).
+#: Matplotlib marker -> the explorers' point shape (a name, or an SVG path in the unit square).
 _SHAPES = {"o": "circle", "s": "square", "^": "triangle-up", "D": "diamond", "v": "triangle-down",
            "P": "cross", ">": "triangle-right", "<": "triangle-left",
            "X": "M-1,-0.6L-0.6,-1L0,-0.4L0.6,-1L1,-0.6L0.4,0L1,0.6L0.6,1L0,0.4L-0.6,1L-1,0.6L-0.4,0Z",
@@ -122,7 +122,7 @@ _EXTRA_MARKERS = ("o", "s", "^", "D", "v", "d")
 def _make_style(c, dash, marker):
     pattern = _DASHES[dash]
     return {"color": c, "linestyle": (0, pattern) if pattern else "-", "marker": marker,
-            # Vega-Lite's default line is 2 px wide: the same pattern in pixels.
+            # The explorers' lines are about 2 px wide: the same pattern in pixels.
             "dash": [round(2 * x, 1) for x in pattern], "shape": _SHAPES[marker]}
 
 
@@ -140,9 +140,9 @@ def style(name):
     Keyed on the exact name: the ten rules of the text and AdamW have their own colour
     (:data:`PALETTE`), line style and marker; any other name ("RMSprop (mine)" too) gets a
     style of its own from a pool, the same for the same name in every figure and chapter.
-    ``linestyle`` and ``marker`` are matplotlib's; ``dash`` is the same line style as a
-    Vega-Lite ``strokeDash`` list (pixels, ``[]`` for solid) and ``shape`` the marker as a
-    Vega-Lite point shape.
+    ``linestyle`` and ``marker`` are matplotlib's; ``dash`` is the same line style as an SVG
+    ``stroke-dasharray`` list (pixels, ``[]`` for solid) and ``shape`` the marker as the
+    explorers' point shape (a name or an SVG path).
     """
     if not isinstance(name, str):
         raise ValueError(f"Invalid name: {name!r} (must be a string)")

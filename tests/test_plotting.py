@@ -107,7 +107,7 @@ def test_styles_of_a_figure_tell_every_series_apart():
     assert len({(str(s["linestyle"]), s["marker"]) for s in st.values()}) == len(names)
 
 
-def test_the_vega_lite_dash_is_the_same_pattern_as_the_line_style():
+def test_the_explorers_dash_is_the_same_pattern_as_the_line_style():
     for name in NAMED + ["batch GD", "with BN"]:
         s = plotting.style(name)
         if s["linestyle"] == "-":

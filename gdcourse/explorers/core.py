@@ -117,7 +117,7 @@ def status(message, key=None):
 
 
 def _marker_path(shape):
-    """An SVG path in the unit square for a Vega-Lite point shape (name or path)."""
+    """An SVG path in the unit square for a point shape of :func:`gdcourse.plotting.style` (name or path)."""
     named = {"circle": "M1,0A1,1 0 1 1 -1,0A1,1 0 1 1 1,0Z", "square": "M-0.8,-0.8H0.8V0.8H-0.8Z",
              "triangle-up": "M0,-1L1,0.8H-1Z", "triangle-down": "M0,1L1,-0.8H-1Z",
              "triangle-right": "M1,0L-0.8,1V-1Z", "triangle-left": "M-1,0L0.8,1V-1Z",

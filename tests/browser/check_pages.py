@@ -6,8 +6,8 @@ Self-test (broken pages must fail, a sound one must pass):  python tests/browser
 For each page in ``_toc.yml``, at desktop width (1280 px): no error output or traceback; every image
 loaded and given an alt text that is not a file name; as many pictures in the cell outputs as the
 executed notebook (``_build/jupyter_execute``) has image outputs in cells that are not removed;
-equations typeset by MathJax (no raw TeX left, no MathJax error); each kernel-free explorer redraws
-when its slider moves; animations step when their controls are clicked; dropdown solutions open on
+equations typeset by MathJax (no raw TeX left, no MathJax error); animations step when their
+controls are clicked; dropdown solutions open on
 click; no critical or serious axe-core violation (in the course's content, or in the theme's unless
 listed in ``THEME_WAITING`` with the upstream report it waits on); every explorer and animation can
 be used by keyboard alone (Tab reaches each slider, an arrow key changes the picture); the browser
@@ -16,8 +16,8 @@ figure scaled below 75 % of its natural width (a wider figure scrolls in its own
 ``_static/figure-width.js``), no explorer text under 10 px. A full-page screenshot of each
 page at both widths goes to ``_build/screenshots``.
 
-This machine is offline: what the pages load from CDNs (MathJax, require.js, the widget manager,
-Vega) is answered from local copies installed by ``npm ci`` in this folder (axe-core too, injected
+This machine is offline: what the pages load from CDNs (MathJax, require.js, the widget manager)
+is answered from local copies installed by ``npm ci`` in this folder (axe-core too, injected
 by the check); any other outside request is refused and reported.
 """
 from __future__ import annotations
@@ -59,9 +59,6 @@ LOCAL = [
     (r"/font-awesome/4\.\d+\.\d+/(.*)$", lambda m: NODE / "font-awesome" / m.group(1)),
     (r"/@jupyter-widgets/html-manager@[^/]+/dist/(.*)$",
      lambda m: NODE / "@jupyter-widgets/html-manager/dist" / m.group(1)),
-    (r"/npm/vega@[^/?]+", lambda m: NODE / "vega/build/vega.min.js"),
-    (r"/npm/vega-lite@[^/?]+", lambda m: NODE / "vega-lite/build/vega-lite.min.js"),
-    (r"/npm/vega-embed@[^/?]+", lambda m: NODE / "vega-embed/build/vega-embed.min.js"),
 ]
 
 CHECK_JS = r"""
@@ -89,7 +86,7 @@ async () => {
   // Equations: MathJax errors, and raw TeX outside code.
   for (const e of main.querySelectorAll("mjx-merror")) problems.push("MathJax error: " + e.textContent.slice(0, 120));
   const clone = main.cloneNode(true);
-  for (const e of clone.querySelectorAll("pre, code, script, style, mjx-container, .vega-embed, textarea")) e.remove();
+  for (const e of clone.querySelectorAll("pre, code, script, style, mjx-container, textarea")) e.remove();
   const prose = clone.textContent;
   for (const raw of ["\\(", "\\[", "$$", "\\begin{", "\\frac", "\\theta"]) {
     if (prose.includes(raw)) { problems.push("raw TeX left visible: " + raw); }
@@ -98,7 +95,7 @@ async () => {
           maths: main.querySelectorAll("mjx-container").length,
           images: main.querySelectorAll("img").length,
           output_images: main.querySelectorAll(".cell_output img").length,
-          explorers: main.querySelectorAll(".vega-embed").length,
+          explorers: main.querySelectorAll(".gdcourse-explorer").length,
           animations: main.querySelectorAll(".animation, .gdcourse-animation").length,
           dropdowns: main.querySelectorAll(".toggle-button, details.dropdown summary, button.toggle-button").length};
 }
@@ -196,9 +193,8 @@ PHONE_JS = r"""
     problems.push(`the page scrolls sideways at ${vw} px: ${page.scrollWidth} px wide` +
                   (culprits.length ? " (e.g. " + culprits.slice(0, 3).map(c => c[1] + " to " + c[0] + " px").join(", ") + ")" : ""));
   }
-  const explorers = document.querySelectorAll(".gdcourse-explorer, .vega-embed");
-  explorers.forEach((ex, i) => {
-    const name = (ex.classList.contains("gdcourse-explorer") ? "explorer " : "chart ") + i;
+  document.querySelectorAll(".gdcourse-explorer").forEach((ex, i) => {
+    const name = "explorer " + i;
     const r = ex.getBoundingClientRect();
     if (ex.offsetWidth > 0 && r.width / ex.offsetWidth < minScale - 1e-6)
       problems.push(`${name} is scaled to ${Math.round(100 * r.width / ex.offsetWidth)} % of its width`);
@@ -261,7 +257,7 @@ def _picture(el):
     handle = el.evaluate_handle("""e => {
         let best = null, area = 0;
         for (const p of e.querySelectorAll("svg, canvas, img")) {
-          if (p.closest(".vega-bindings, label, button") || p.parentElement.closest("svg")) continue;
+          if (p.closest("label, button") || p.parentElement.closest("svg")) continue;
           const r = p.getBoundingClientRect();
           if (r.width * r.height > area) { best = p; area = r.width * r.height; }
         }
@@ -315,9 +311,9 @@ def check_axe(page, problems):
 
 
 def _keyboard_units(page):
-    """Explorers (a .gdcourse-explorer, or a Vega chart outside one) and animations, as element handles."""
+    """Explorers and animations, as element handles."""
     return page.evaluate_handle("""() => [...document.querySelectorAll(
-        ".gdcourse-explorer, .vega-embed, .gdcourse-animation, .animation")].filter(
+        ".gdcourse-explorer, .gdcourse-animation, .animation")].filter(
         el => !el.parentElement.closest(".gdcourse-explorer, .gdcourse-animation, .animation"))""")
 
 
@@ -395,27 +391,6 @@ def check_phone(browser, base, name, shot, router):
     finally:
         context.close()
     return problems
-
-
-def check_explorers(page, problems):
-    """Move the first slider of each kernel-free explorer; what is drawn must change."""
-    for i, el in enumerate(page.query_selector_all(".vega-embed")):
-        el.scroll_into_view_if_needed()
-        page.wait_for_timeout(300)
-        sliders = el.query_selector_all(".vega-bindings input[type=range]")
-        if not sliders:
-            problems.append(f"explorer {i}: no slider")
-            continue
-        picture = _picture(el)
-        for j, slider in enumerate(sliders):
-            before = picture.screenshot()
-            slider.evaluate("""s => { const v = parseFloat(s.value), lo = parseFloat(s.min), hi = parseFloat(s.max),
-                                       step = parseFloat(s.step);
-                                       s.value = (v - step >= lo) ? v - step : v + step;
-                                       s.dispatchEvent(new Event('input', {bubbles: true})); }""")
-            page.wait_for_timeout(250)
-            if picture.screenshot() == before:
-                problems.append(f"explorer {i}: moving slider {j} changed nothing")
 
 
 def check_animations(page, problems):
@@ -503,7 +478,6 @@ def check_site(html_dir, pages, shots, notebooks=None):
             problems += result.pop("problems")
             check_figures(result, notebooks.get(name), problems)
             result["axe_violations"] = check_axe(page, problems)
-            check_explorers(page, problems)
             check_animations(page, problems)
             result["keyboard_sliders"] = check_keyboard(page, problems)
             check_dropdowns(page, problems)
