@@ -641,12 +641,13 @@ class Comparison:
         return mesh
 
     def plot_lr_curves(self, ax, problem, rules=None, marks=True):
-        """Excess final loss against the learning rate on one problem, one curve per rule.
+        """Excess final loss against the learning rate on one problem, one curve per rule (in its
+        :func:`~gdcourse.plotting.line_kw` style).
 
-        Diverged grid points are left out (a gap); ◆ marks each rule's default
-        hyperparameters, a dot its best :math:`\\eta^*`.
+        Diverged grid points are left out (a gap); a ◆ with a black edge marks each rule's default
+        hyperparameters, a large dot its best :math:`\\eta^*`.
         """
-        from .plotting import color
+        from .plotting import color, line_kw
 
         j = self.index(problem=problem)
         sc = self.score()
@@ -655,7 +656,7 @@ class Comparison:
             i = self.index(rule=r)
             c = color(r)
             y = np.where(np.isfinite(sc[i, j, :-1]), sc[i, j, :-1], np.nan)
-            ax.plot(self.lrs, y, "-", color=c, lw=1.5, label=r)
+            ax.plot(self.lrs, y, label=r, **line_kw(r, lw=1.5, ms=3))
             if marks:
                 ax.plot(self.lrs[idx[i, j]], sc[i, j, idx[i, j]], "o", color=c, ms=5)
                 dflt = self.defaults.get(r) or RULES[r].defaults

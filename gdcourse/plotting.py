@@ -1235,10 +1235,11 @@ def plot_staleness(ax, results):
         s = results[name].staleness
         bins = np.arange(-0.5, s.max() + 1.5) if s.size else [0, 1]
         *_, patches = ax.hist(s, bins=bins, density=True, histtype="step", lw=1.6, color=st["color"],
-                              ls=st["linestyle"], label=f"{name}: mean {s.mean():.1f}")
+                              ls=st["linestyle"])
         drawn += list(patches)
+        # The legend shows the mean's line: its line style and marker, not the outline's colour alone.
         drawn.append(ax.axvline(s.mean(), color=st["color"], ls=st["linestyle"], lw=1.2, marker=st["marker"],
-                                markevery=[1], ms=6))
+                                markevery=[1], ms=6, label=f"{name}: mean {s.mean():.1f}"))
     ax.set_xlabel("staleness (updates applied between read and write)")
     ax.set_ylabel("fraction of updates")
     ax.legend(**_LEGEND)

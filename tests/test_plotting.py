@@ -214,6 +214,7 @@ def test_every_plot_function_returns_the_artists_it_drew(name):
     drawn = call()
     assert isinstance(drawn, list) and drawn and all(isinstance(a, Artist) for a in drawn)
     assert all(a.axes is ax for a in drawn)
+    assert plotting.colour_only(ax.figure) == []     # its legend never tells series apart by colour alone
 
 
 # --- Alt text -------------------------------------------------------------------------------------
