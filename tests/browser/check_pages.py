@@ -16,8 +16,8 @@ figure scaled below 75 % of its natural width (a wider figure scrolls in its own
 ``_static/figure-width.js``), no explorer text under 10 px. A full-page screenshot of each
 page at both widths goes to ``_build/screenshots``.
 
-This machine is offline: what the pages load from CDNs (MathJax, require.js, the widget manager)
-is answered from local copies installed by ``npm ci`` in this folder (axe-core too, injected
+This machine is offline: what the pages load from CDNs (MathJax: no page holds a widget's state,
+so none loads require.js or a widget manager) is answered from local copies installed by ``npm ci`` in this folder (axe-core too, injected
 by the check); any other outside request is refused and reported.
 """
 from __future__ import annotations
@@ -55,10 +55,6 @@ ROOT = HERE.parents[1]
 # CDN address pattern -> local file (a callable of the match for folders).
 LOCAL = [
     (r"/mathjax@3/es5/(.*)$", lambda m: NODE / "mathjax/es5" / m.group(1)),
-    (r"/npm/requirejs@[^/]+/require\.js$", lambda m: NODE / "requirejs/require.js"),
-    (r"/font-awesome/4\.\d+\.\d+/(.*)$", lambda m: NODE / "font-awesome" / m.group(1)),
-    (r"/@jupyter-widgets/html-manager@[^/]+/dist/(.*)$",
-     lambda m: NODE / "@jupyter-widgets/html-manager/dist" / m.group(1)),
 ]
 
 CHECK_JS = r"""
@@ -135,11 +131,6 @@ def make_router(blocked):
     def route(route):
         url = route.request.url
         if url.startswith("http://127.0.0.1"):
-            # The widget manager (html-manager 1.0.x) asks for its icon fonts relative to the page,
-            # not to its CDN; a known limitation of the published pages (icons only), served here.
-            m = re.search(r"/@jupyter-widgets/(?:html-manager/dist/)?([^/?]+\.(?:woff2?|ttf|eot|svg))$", url)
-            if m and (NODE / "@jupyter-widgets/html-manager/dist" / m.group(1)).is_file():
-                return route.fulfill(path=str(NODE / "@jupyter-widgets/html-manager/dist" / m.group(1)))
             return route.continue_()
         for pattern, local in LOCAL:
             m = re.search(pattern, url.split("?")[0])
