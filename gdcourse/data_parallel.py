@@ -11,6 +11,7 @@ synchrony costs.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import time
 
@@ -132,6 +133,26 @@ def dask_client(n_workers=2, address=None):
             yield client
         return
     n_workers = checks.integer("n_workers", n_workers, 1)
-    with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+    # A free port for the scheduler's web server (with None it takes 8787, and a second cluster, say
+    # another notebook's, prints a warning under the cell); preload: each worker runs dask_setup below.
+    with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                      preload=[__name__]) as cluster, Client(cluster) as client:
         yield client
+
+
+class _ClosingHeartbeat(logging.Filter):
+    """Drops the error a worker logs when the heartbeat it had in flight meets the closed scheduler.
+
+    Closing a local cluster races with the workers' heartbeats (dask/distributed#7192): a worker
+    may log "Failed to communicate with scheduler during heartbeat" with a traceback, on the
+    kernel's stderr, which a notebook shows as an error under the cell. On a local cluster the
+    scheduler is only unreachable when it closes; a task's error still reaches the client.
+    """
+
+    def filter(self, record):
+        return not record.getMessage().startswith("Failed to communicate with scheduler during heartbeat")
+
+
+def dask_setup(worker):
+    """Run by each worker process of :func:`dask_client`'s local cluster (Dask's ``preload``)."""
+    logging.getLogger("distributed.worker").addFilter(_ClosingHeartbeat())

@@ -1,4 +1,5 @@
 """DataParallel: mini-batch gradient descent, computed in K parts in-process, on threads, on Dask worker processes."""
+import logging
 import multiprocessing
 from concurrent.futures import ThreadPoolExecutor
 
@@ -56,6 +57,7 @@ def cluster_run(monkeypatch_module):
         with data_parallel.dask_client(n_workers=2) as client:
             out["client"], out["cluster"] = client, client.cluster
             out["pids"] = [p for p in client.run(lambda: multiprocessing.current_process().pid).values()]
+            out["filters"] = client.run(lambda: [type(f).__name__ for f in logging.getLogger("distributed.worker").filters])
             addresses = sorted(client.scheduler_info()["workers"])
             out["dask"] = loops.train(DataParallel(model, 4, client), O.SGD(lr=0.1), d.X, d.y, np.zeros(31), **kw)
             out["placed"] = loops.train(DataParallel(model, 4, client, placement=addresses), O.SGD(lr=0.1),
@@ -76,6 +78,17 @@ def test_on_dask_worker_processes_the_result_is_the_in_process_one(cluster_run):
     np.testing.assert_allclose(cluster_run["dask"].theta, cluster_run["ref"].theta, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(cluster_run["placed"].theta, cluster_run["ref"].theta, rtol=1e-12, atol=1e-14)
     assert len(set(cluster_run["pids"])) == 2 and multiprocessing.current_process().pid not in cluster_run["pids"]
+
+
+def test_the_heartbeat_a_closing_cluster_cuts_is_not_printed_and_nothing_else_is_hidden(cluster_run):
+    assert all(names == ["_ClosingHeartbeat"] for names in cluster_run["filters"].values())
+    quiet = data_parallel._ClosingHeartbeat()
+
+    def record(msg):
+        return logging.LogRecord("distributed.worker", logging.ERROR, __file__, 1, msg, None, None)
+
+    assert not quiet.filter(record("Failed to communicate with scheduler during heartbeat."))
+    assert quiet.filter(record("Compute Failed"))
 
 
 def test_a_failing_step_closes_the_client_and_the_cluster_and_its_processes(cluster_run):
