@@ -7,8 +7,8 @@ explorer in the chapter: puts the slider at its maximum, and times alternating A
 ArrowRight presses from the keydown (a capturing listener) to the first change under
 ``.gdcourse-explorer-picture`` (a MutationObserver). A step of one is drawn from what the kernel
 sent ahead (``gdcourse/explorers/live.py``); the kernel's own answer is timed too, by jumps with
-Home from the maximum to the minimum (a setting nobody sent ahead; the slider is put back at its
-maximum untimed each time): keydown -> the kernel's data drawn. The kernels import the package from
+Home from the maximum to the minimum (not sent ahead, unless the slider's default is next to
+it; the slider is put back at its maximum untimed each time): keydown -> the kernel's data drawn. The kernels import the package from
 this checkout (``PYTHONPATH``) or the installed one. The server is stopped on every path.
 
 Run: ``python bench/bench_lab.py [-v] [chapter-prefix ...]``, e.g. ``python bench/bench_lab.py -v 03 13``

@@ -236,7 +236,6 @@ function render({ model, el }) {
       }
     });
   });
-  model.on("change:data", () => { data = model.get("data"); draw(); });
   if (live) {
     model.on("msg:custom", (msg, buffers) => {
       if (!msg || msg.key === undefined) return;
