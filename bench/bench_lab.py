@@ -3,9 +3,10 @@
 Starts JupyterLab as the JupyterLab check does (``tests/browser/check_lab.py``: a temporary copy
 of ``book/``, its own settings, notebook windowing off so every cell is in the page), opens each
 chapter of ``_toc.yml`` in headless Chromium, runs all its cells, and then, for every slider of every
-explorer in the chapter: puts the slider at its maximum, and times alternating ArrowLeft /
-ArrowRight presses from the keydown (a capturing listener) to the first change under
-``.gdcourse-explorer-picture`` (a MutationObserver). A step of one is drawn from what the kernel
+explorer in the chapter: puts the slider at its maximum, and times ArrowLeft presses down the slider
+(each to a setting not visited before; back up with ArrowRight on a slider with few values), a tenth
+of a second apart as a person presses, from the keydown (a capturing listener) to the first change
+under ``.gdcourse-explorer-picture`` (a MutationObserver). A step of one is drawn from what the kernel
 sent ahead (``gdcourse/explorers/live.py``); the kernel's own answer is timed too, by jumps with
 Home from the maximum to the minimum (not sent ahead, unless the slider's default is next to
 it; the slider is put back at its maximum untimed each time): keydown -> the kernel's data drawn. The kernels import the package from
@@ -66,18 +67,13 @@ _SET = "(el, v) => { el.value = v; el.dispatchEvent(new Event('input')); }"
 
 def time_slider(page, slider, presses=PRESSES, jumps=JUMPS):
     """Keydown -> picture for one slider at its maximum (the others at their defaults): ``(steps, jumps)``
-    in ms, arrow-key steps and Home jumps (the kernel's answer); then the slider goes back to its default."""
+    in ms, Home jumps (the kernel's answer; first, while the minimum has not been visited) and
+    arrow-key steps; then the slider goes back to its default."""
     start = slider.input_value()
     top = slider.get_attribute("max")
     slider.focus()
     slider.press("End")
     page.wait_for_timeout(400)          # the first move may compute; it is not what is timed
-    slider.evaluate(_ARM)
-    for k in range(presses):
-        slider.press("ArrowLeft" if k % 2 == 0 else "ArrowRight")
-        page.wait_for_function("window.__gdx.t0 === null", timeout=5000)
-        page.wait_for_timeout(30)
-    steps = page.evaluate("window.__gdx.times")
     far = int(top) > 2                  # with three values or fewer, the minimum is a step away
     slider.evaluate(_ARM)
     for _ in range(jumps if far else 0):
@@ -86,6 +82,15 @@ def time_slider(page, slider, presses=PRESSES, jumps=JUMPS):
         slider.press("Home")
         page.wait_for_function("window.__gdx.t0 === null", timeout=5000)
     jumped = page.evaluate("window.__gdx.times") if far else []
+    slider.evaluate(_SET, top)
+    page.wait_for_timeout(300)
+    slider.evaluate(_ARM)
+    for k in range(presses):
+        down = (k // int(top)) % 2 == 0       # down from the maximum, then back up
+        slider.press("ArrowLeft" if down else "ArrowRight")
+        page.wait_for_function("window.__gdx.t0 === null", timeout=5000)
+        page.wait_for_timeout(100)
+    steps = page.evaluate("window.__gdx.times")
     slider.evaluate(_SET, start)
     page.wait_for_timeout(300)
     return steps, jumped

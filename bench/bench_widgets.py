@@ -5,7 +5,12 @@ kernel's computation (a look-up when the page's grid holds the setting, a run ot
 the JSON the widget sends. ``bench/bench_lab.py`` measures the whole way, keydown to picture,
 in a real JupyterLab.
 
-Run: ``python bench/bench_widgets.py``. Prints the median and the maximum over alternating changes.
+The live widget also computes, after every move, the settings one step away on each control and
+sends them ahead (``gdcourse/explorers/live.py``): "a move, ahead included" is the kernel's whole
+work for one move down the slider to a setting not seen before (the messages are not sent here).
+
+Run: ``python bench/bench_widgets.py``. Prints the median and the maximum over alternating changes,
+and over moves down the slider.
 """
 import json
 import statistics
@@ -63,7 +68,22 @@ def bench(make, name, repeats=15):
         times.append(time.perf_counter() - start)
     return statistics.median(times), max(times), len(json.dumps(ex.data()))
 
+
+def bench_ahead(make, name, repeats=15):
+    """The live widget's work for a move one step down ``name`` to a new setting, what it sends ahead included."""
+    w = make().widget
+    w.send = lambda content, buffers: None
+    w._message(w, {"want": "neighbours"}, [])      # what a new view asks for first
+    times = []
+    for j in range(w.index[name] - 1, max(-1, w.index[name] - 1 - repeats), -1):
+        start = time.perf_counter()
+        w.index = {**w.index, name: j}
+        times.append(time.perf_counter() - start)
+    return (statistics.median(times), max(times)) if times else (float("nan"), float("nan"))
+
 if __name__ == "__main__":
     for label, (make, name) in CASES.items():
         med, worst, size = bench(make, name)
-        print(f"{label:50s} median {med * 1e3:6.1f} ms   max {worst * 1e3:6.1f} ms   {size / 1e3:6.1f} kB sent")
+        a_med, a_worst = bench_ahead(make, name)
+        print(f"{label:50s} median {med * 1e3:6.1f} ms   max {worst * 1e3:6.1f} ms   {size / 1e3:6.1f} kB sent;"
+              f"   a move, ahead included: median {a_med * 1e3:6.1f} ms   max {a_worst * 1e3:6.1f} ms")

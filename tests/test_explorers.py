@@ -115,6 +115,7 @@ def test_the_live_widget_sends_every_setting_one_step_away_ahead_and_each_once(m
     assert [c["key"] for c, _ in sent] == ["a=0", "a=2", "a=1"] and w.key == "a=2"
     w.index = {"a": 1}                                # both neighbours are in the page already
     assert len(sent) == 3
+    assert w.neighbours([]) == [] and w.neighbours(["a"]) == w.neighbours() == [{"a": 0}, {"a": 2}]
     monkeypatch.setattr(live, "KEEP", 1)              # the page keeps one: the kernel forgets as it does
     w._message(w, {"want": "neighbours"}, [])
     assert [c["key"] for c, _ in sent[3:]] == ["a=0", "a=2"] and list(w._sent) == ["a=2"]

@@ -1,8 +1,9 @@
 """The live front-end: an anywidget that draws with the page's code and asks the kernel for data.
 
-A move of one step (an arrow key on a slider) draws at once: after every change the kernel sends
-the data of every setting one step away on each control (``neighbours``), which the front-end
-keeps (the last :data:`KEEP`); a setting it does not hold waits for the kernel's answer.
+A move of one step (an arrow key on a slider) draws at once: after every move the kernel sends the
+data of the settings one step away on the control that moved (on every control when a view is first
+drawn), which the front-end keeps (the last :data:`KEEP`); a setting it does not hold waits for the
+kernel's answer (the first press on another slider, a jump).
 """
 from __future__ import annotations
 
@@ -49,6 +50,7 @@ class LiveExplorer(anywidget.AnyWidget):
 
     def _changed(self, change):
         new = {k: int(v) for k, v in change["new"].items()}
+        moved = [n for n, j in new.items() if self.explorer.index.get(n) != j]
         self.explorer.index.update(new)
         data = self.explorer.data()
         missing = self.explorer._styles_for(data).keys() - self.spec["styles"].keys()
@@ -57,18 +59,19 @@ class LiveExplorer(anywidget.AnyWidget):
                 self.spec = {**self.spec, "styles": {**self.spec["styles"], **self.explorer._styles_for(data)}}
             self.key = self._key(self.explorer, self.explorer.index)
             self.blob = _blob(data)
-        self._send_neighbours()
+        self._send_neighbours(moved or None)     # None: the kernel moved them (explorer.set), maybe several
 
     def _message(self, _, content, buffers):
         if content.get("want") == "neighbours":   # a new view: it holds nothing yet
             self._sent.clear()
             self._send_neighbours()
 
-    def neighbours(self):
-        """The settings one step away from the current one on each control (truncating ones need no data)."""
+    def neighbours(self, names=None):
+        """The settings one step away from the current one on each control of ``names`` (default: all;
+        truncating ones need no data)."""
         out = []
         for name, c in self.explorer.controls.items():
-            if c.truncates:
+            if c.truncates or (names is not None and name not in names):
                 continue
             for step in (-1, 1):
                 j = self.explorer.index[name] + step
@@ -76,8 +79,8 @@ class LiveExplorer(anywidget.AnyWidget):
                     out.append({**self.explorer.index, name: j})
         return out
 
-    def _send_neighbours(self):
-        for index in self.neighbours():
+    def _send_neighbours(self, names=None):
+        for index in self.neighbours(names):
             key = self._key(self.explorer, index)
             if key in self._sent:
                 continue
