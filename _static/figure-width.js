@@ -1,7 +1,7 @@
 // A figure keeps at least 75 % of its natural width, so its labels stay at least 10 px high
 // (matplotlib's 10 pt at 100 dpi is 13.9 px; 75 % of that is 10.4 px). Where the column is narrower
-// (a phone), the figure's own output box (an animation's frame box) scrolls sideways, never the page: the box is a named
-// group that takes the keyboard focus, so the arrow keys scroll it too. The browser check
+// (a phone), the figure's own output box (an animation's frame box) scrolls sideways, never the
+// page: the box is a named group that takes the keyboard focus, so the arrow keys scroll it too. The browser check
 // (tests/browser/check_pages.py) measures every figure at 390 px.
 (function () {
   var MIN_SCALE = 0.75;

@@ -3,14 +3,18 @@
 Starts JupyterLab as the JupyterLab check does (``tests/browser/check_lab.py``: a temporary copy
 of ``book/``, its own settings, notebook windowing off so every cell is in the page), opens each
 chapter of ``_toc.yml`` in headless Chromium, runs all its cells, and then, for every slider of every
-explorer in the chapter: puts the slider at its maximum, and times ArrowLeft presses down the slider
-(each to a setting not visited before; back up with ArrowRight on a slider with few values), a tenth
-of a second apart as a person presses, from the keydown (a capturing listener) to the first change
-under ``.gdcourse-explorer-picture`` (a MutationObserver). A step of one is drawn from what the kernel
-sent ahead (``gdcourse/explorers/live.py``); the kernel's own answer is timed too, by jumps with
-Home from the maximum to the minimum (not sent ahead, unless the slider's default is next to
-it; the slider is put back at its maximum untimed each time): keydown -> the kernel's data drawn. The kernels import the package from
-this checkout (``PYTHONPATH``) or the installed one. The server is stopped on every path.
+explorer in the chapter, times from the keydown (a capturing listener) to the first change under
+``.gdcourse-explorer-picture`` (a MutationObserver):
+
+- jumps, first: Home from the maximum to the minimum, the slider put back at its maximum untimed
+  each time. The minimum was not sent ahead (unless the slider's default is next to it), so this
+  is keydown -> the kernel's answer drawn;
+- steps: ArrowLeft presses down from the maximum, each to a setting not visited before (back up with
+  ArrowRight on a slider with few values), a tenth of a second apart as a person presses. A step of
+  one is drawn from what the kernel sent ahead (``gdcourse/explorers/live.py``).
+
+The kernels import the package from this checkout (``PYTHONPATH``) or the installed one. The server
+is stopped on every path.
 
 Run: ``python bench/bench_lab.py [-v] [chapter-prefix ...]``, e.g. ``python bench/bench_lab.py -v 03 13``
 (``-v``: every slider's medians). Goal: median <= 50 ms for every slider.

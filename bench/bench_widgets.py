@@ -5,8 +5,8 @@ kernel's computation (a look-up when the page's grid holds the setting, a run ot
 the JSON the widget sends. ``bench/bench_lab.py`` measures the whole way, keydown to picture,
 in a real JupyterLab.
 
-The live widget also computes, after every move, the settings one step away on each control and
-sends them ahead (``gdcourse/explorers/live.py``): "a move, ahead included" is the kernel's whole
+The live widget also computes, after every move, the settings one step away on the control that
+moved and sends them ahead (``gdcourse/explorers/live.py``): "a move, ahead included" is the kernel's whole
 work for one move down the slider to a setting not seen before (the messages are not sent here).
 
 Run: ``python bench/bench_widgets.py``. Prints the median and the maximum over alternating changes,

@@ -16,9 +16,10 @@ figure scaled below 75 % of its natural width (a wider figure scrolls in its own
 ``_static/figure-width.js``), no explorer text under 10 px. A full-page screenshot of each
 page at both widths goes to ``_build/screenshots``.
 
-This machine is offline: what the pages load from CDNs (MathJax: no page holds a widget's state,
-so none loads require.js or a widget manager) is answered from local copies installed by ``npm ci`` in this folder (axe-core too, injected
-by the check); any other outside request is refused and reported.
+This machine is offline: what the pages load from a CDN (MathJax; no page holds a widget's state,
+so none loads require.js or a widget manager) is answered from local copies installed by ``npm ci``
+in this folder (axe-core too, injected by the check); any other outside request is refused and
+reported.
 """
 from __future__ import annotations
 
